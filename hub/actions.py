@@ -1,0 +1,200 @@
+"""Domain actions of the CRM core: every write to contacts, accounts, deals and tasks.
+
+check_* functions validate, do_* functions write (and audit) in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from hub.models import (
+    Account,
+    ApiToken,
+    AuditLogEntry,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Deal,
+    DealStage,
+    Task,
+    TaskStatus,
+    User,
+)
+from hub.phones import parse_phone
+
+
+def record_audit(
+    actor: User | None, action: str, obj: models.Model, changes: dict[str, Any] | None = None
+) -> AuditLogEntry:
+    return AuditLogEntry.objects.create(
+        actor=actor if actor and actor.pk else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes or {},
+    )
+
+
+@dataclass(frozen=True)
+class PhoneInput:
+    raw: str
+    label: str = "work"
+
+
+@dataclass(frozen=True)
+class EmailInput:
+    address: str
+    label: str = "work"
+
+
+def normalize_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def check_phone(raw: str, region: str) -> tuple[str, str]:
+    parsed = parse_phone(raw, region)
+    if parsed is None:
+        raise ValidationError({"phones": f"{raw!r} is not a phone number"})
+    return parsed.e164, parsed.extension
+
+
+@transaction.atomic
+def do_add_contact_phone(
+    contact: Contact, raw: str, *, label: str = "work", by: User | None = None
+) -> ContactPhone:
+    e164, extension = check_phone(raw, contact.phone_region)
+    if contact.phones.filter(e164=e164).exists():
+        raise ValidationError({"phones": f"{raw!r} is already on this contact as {e164}"})
+    phone = ContactPhone.objects.create(
+        contact=contact, raw=raw.strip(), e164=e164, extension=extension, label=label
+    )
+    record_audit(by, "phone.added", contact, {"phone": e164})
+    return phone
+
+
+@transaction.atomic
+def do_add_contact_email(
+    contact: Contact, address: str, *, label: str = "work", by: User | None = None
+) -> ContactEmail:
+    normalized = normalize_email(address)
+    ContactEmail(contact=contact, address=normalized, label=label).full_clean(exclude=["contact"])
+    if contact.emails.filter(address=normalized).exists():
+        raise ValidationError({"emails": f"{normalized} is already on this contact"})
+    email = ContactEmail.objects.create(contact=contact, address=normalized, label=label)
+    record_audit(by, "email.added", contact, {"email": normalized})
+    return email
+
+
+@transaction.atomic
+def do_create_contact(
+    name: str,
+    *,
+    account: Account | None = None,
+    phones: Iterable[PhoneInput] = (),
+    emails: Iterable[EmailInput] = (),
+    by: User | None = None,
+    **fields: Any,
+) -> Contact:
+    contact = Contact(name=name.strip(), account=account, **fields)
+    contact.full_clean()
+    contact.save()
+    for phone in phones:
+        do_add_contact_phone(contact, phone.raw, label=phone.label, by=by)
+    for email in emails:
+        do_add_contact_email(contact, email.address, label=email.label, by=by)
+    record_audit(by, "contact.created", contact, {"name": contact.name})
+    return contact
+
+
+@transaction.atomic
+def do_update_contact(contact: Contact, *, by: User | None = None, **fields: Any) -> Contact:
+    changes = {}
+    for name, value in fields.items():
+        old = getattr(contact, name)
+        if old != value:
+            changes[name] = [_jsonable(old), _jsonable(value)]
+            setattr(contact, name, value)
+    if changes:
+        contact.full_clean()
+        contact.save()
+        record_audit(by, "contact.updated", contact, changes)
+    return contact
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def contacts_with_phone(e164: str) -> QuerySet[Contact]:
+    """Every contact that has this number: a switchboard number can belong to many."""
+    return (
+        Contact.objects.filter(phones__e164=e164)
+        .select_related("account")
+        .prefetch_related("phones", "emails")
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
+def contacts_with_email(address: str) -> QuerySet[Contact]:
+    return Contact.objects.filter(emails__address=normalize_email(address)).distinct()
+
+
+def do_issue_api_token(user: User, *, name: str = "api", by: User | None = None) -> str:
+    """A new API key for the user; the key itself is returned once and never stored."""
+    with transaction.atomic():
+        token, key = ApiToken.issue(user, name=name)
+        record_audit(by, "api_token.issued", token, {"user": user.email, "name": name})
+    return key
+
+
+def do_revoke_api_token(token: ApiToken, *, by: User | None = None) -> None:
+    with transaction.atomic():
+        token.revoke()
+        record_audit(by, "api_token.revoked", token, {"user": token.user.email})
+
+
+@transaction.atomic
+def do_save_deal(deal: Deal, *, by: User | None = None) -> Deal:
+    """Create or update a deal; closing it (won/lost) stamps the close time once."""
+    created = deal.pk is None
+    previous_stage = (
+        None if created else Deal.objects.values_list("stage", flat=True).get(pk=deal.pk)
+    )
+    if deal.stage in (DealStage.WON, DealStage.LOST):
+        if deal.closed_at is None or previous_stage not in (DealStage.WON, DealStage.LOST):
+            deal.closed_at = timezone.now()
+    else:
+        deal.closed_at = None
+    deal.full_clean()
+    deal.save()
+    changes = {"stage": [previous_stage, deal.stage]} if previous_stage != deal.stage else {}
+    record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
+    return deal
+
+
+@transaction.atomic
+def do_save_task(task: Task, *, by: User | None = None) -> Task:
+    created = task.pk is None
+    if created and task.created_by_id is None and by is not None:
+        task.created_by = by
+    if task.status == TaskStatus.DONE and task.completed_at is None:
+        task.completed_at = timezone.now()
+    elif task.status != TaskStatus.DONE:
+        task.completed_at = None
+    task.full_clean()
+    task.save()
+    record_audit(by, "task.created" if created else "task.updated", task, {"status": task.status})
+    return task

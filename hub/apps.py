@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class HubConfig(AppConfig):
+    name = "hub"
+    verbose_name = "CRM core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the token scheme with drf-spectacular.
+        from hub.api import schema  # noqa: F401

@@ -1,0 +1,35 @@
+from hub.models.audit import AuditLogEntry
+from hub.models.crm import (
+    Account,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Deal,
+    DealStage,
+    Tag,
+    Task,
+    TaskStatus,
+)
+from hub.models.organization import PartnerOrganization, Team, TeamKind, TeamMembership
+from hub.models.tokens import ApiToken
+from hub.models.users import Role, User
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "AuditLogEntry",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "Deal",
+    "DealStage",
+    "PartnerOrganization",
+    "Role",
+    "Tag",
+    "Task",
+    "TaskStatus",
+    "Team",
+    "TeamKind",
+    "TeamMembership",
+    "User",
+]
