@@ -1,0 +1,390 @@
+"""Domain actions of the unified inbox. Every channel adapter and API view calls
+these and nothing else; each writes its rows and its events in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hub.actions import record_audit
+from hub.models import Contact, PartnerOrganization, User
+from inbox import outbound
+from inbox.events import record_event
+from inbox.models import (
+    Conversation,
+    ConversationNote,
+    ConversationShare,
+    ConversationStatus,
+    Direction,
+    Inbox,
+    Message,
+    MessageStatus,
+)
+from inbox.routing import route_new_conversation
+from inbox.serializers import conversation_data, message_data, note_data
+from inbox.visibility import conversation_audience, visitor_keys
+
+MAX_BODY_LENGTH = 20_000
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    conversation: Conversation
+    created: bool
+
+
+def _fresh(conversation_id: int) -> Conversation:
+    """The conversation with what its serialization needs, locked for this transaction."""
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("contact", "team", "assignee", "inbox")
+        .prefetch_related("shares")
+        .get(pk=conversation_id)
+    )
+
+
+def _emit_conversation(
+    event_type: str, conversation: Conversation, extra: set[str] = frozenset()
+) -> None:
+    conversation = _fresh(conversation.pk)
+    record_event(
+        event_type,
+        {"conversation": conversation_data(conversation)},
+        conversation_audience(conversation) | set(extra),
+        conversation_id=conversation.pk,
+    )
+
+
+def _emit_message(message: Message, conversation: Conversation) -> None:
+    record_event(
+        "message.created",
+        {"conversation": conversation.pk, "message": message_data(message)},
+        conversation_audience(conversation) | visitor_keys(conversation),
+        conversation_id=conversation.pk,
+    )
+
+
+def check_body(body: str) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError({"body": "The message is empty."})
+    if len(text) > MAX_BODY_LENGTH:
+        raise ValidationError({"body": f"The message is longer than {MAX_BODY_LENGTH} characters."})
+    return text
+
+
+def receive_message(
+    inbox: Inbox,
+    *,
+    body_text: str,
+    body_html: str = "",
+    external_id: str = "",
+    sender_name: str = "",
+    sender_address: str = "",
+    contact: Contact | None = None,
+    subject: str = "",
+    thread_key: str = "",
+    conversation: Conversation | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Received:
+    """An inbound message from any channel. A redelivery (same inbox and external id)
+    returns the message stored the first time and writes nothing."""
+    if external_id:
+        existing = _existing_message(inbox, external_id)
+        if existing is not None:
+            return Received(existing, existing.conversation, created=False)
+    try:
+        with transaction.atomic():
+            return _receive(
+                inbox,
+                body_text=body_text,
+                body_html=body_html,
+                external_id=external_id,
+                sender_name=sender_name,
+                sender_address=sender_address,
+                contact=contact,
+                subject=subject,
+                thread_key=thread_key,
+                conversation=conversation,
+                metadata=metadata or {},
+            )
+    except IntegrityError:
+        # Two deliveries of one message raced; the other one won.
+        existing = _existing_message(inbox, external_id) if external_id else None
+        if existing is None:
+            raise
+        return Received(existing, existing.conversation, created=False)
+
+
+def _existing_message(inbox: Inbox, external_id: str) -> Message | None:
+    return (
+        Message.objects.select_related("conversation")
+        .filter(inbox=inbox, external_id=external_id)
+        .first()
+    )
+
+
+def _receive(
+    inbox: Inbox,
+    *,
+    body_text: str,
+    body_html: str,
+    external_id: str,
+    sender_name: str,
+    sender_address: str,
+    contact: Contact | None,
+    subject: str,
+    thread_key: str,
+    conversation: Conversation | None,
+    metadata: dict[str, Any],
+) -> Received:
+    now = timezone.now()
+    if conversation is None and thread_key:
+        conversation = (
+            Conversation.objects.filter(inbox=inbox, thread_key=thread_key).order_by("-id").first()
+        )
+    created = conversation is None
+    if created:
+        conversation = Conversation(
+            inbox=inbox,
+            channel=inbox.channel,
+            contact=contact,
+            subject=subject[:255],
+            thread_key=thread_key,
+            last_message_at=now,
+        )
+        trace = route_new_conversation(conversation)
+        conversation.save()
+        metadata = {**metadata, "routing": trace}
+    else:
+        conversation = _fresh(conversation.pk)
+        if conversation.status != ConversationStatus.OPEN:
+            # A customer writing again reopens the conversation.
+            conversation.status = ConversationStatus.OPEN
+            conversation.resolved_at = None
+            conversation.snoozed_until = None
+        if contact is not None and conversation.contact_id is None:
+            conversation.contact = contact
+        conversation.last_message_at = now
+        conversation.save()
+    message = Message.objects.create(
+        conversation=conversation,
+        inbox=inbox,
+        direction=Direction.INBOUND,
+        sender_name=sender_name[:255],
+        sender_address=sender_address[:255],
+        body_text=body_text,
+        body_html=body_html,
+        external_id=external_id,
+        status=MessageStatus.RECEIVED,
+        metadata=metadata,
+    )
+    _emit_conversation("conversation.created" if created else "conversation.updated", conversation)
+    _emit_message(message, conversation)
+    return Received(message, conversation, created=True)
+
+
+def check_can_write(user: User, conversation: Conversation) -> None:
+    """Staff may write in any conversation; a partner only in one shared with them."""
+    if user.is_internal:
+        return
+    if (
+        user.is_partner
+        and conversation.shares.filter(organization_id=user.partner_organization_id).exists()
+    ):
+        return
+    raise PermissionDenied("You cannot write in this conversation.")
+
+
+@transaction.atomic
+def do_reply(conversation: Conversation, body: str, *, by: User) -> Message:
+    """An agent's (or partner's) reply, sent on the conversation's own channel."""
+    text = check_body(body)
+    conversation = _fresh(conversation.pk)
+    check_can_write(by, conversation)
+    if not outbound.can_send_on(conversation.channel):
+        raise ValidationError(
+            {"body": f"Replies on {conversation.channel} conversations cannot be sent here."}
+        )
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        inbox=conversation.inbox,
+        direction=Direction.OUTBOUND,
+        author=by,
+        sender_name=by.full_name,
+        body_text=text,
+        status=MessageStatus.QUEUED,
+    )
+    outbound.queue_outbound(message)
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+    conversation.last_message_at = now
+    conversation.save()
+    _emit_message(message, conversation)
+    _emit_conversation("conversation.updated", conversation)
+    return message
+
+
+@transaction.atomic
+def do_add_note(
+    conversation: Conversation,
+    body: str,
+    *,
+    by: User,
+    share_with: list[PartnerOrganization] | None = None,
+) -> ConversationNote:
+    """An internal note. Staff may share it with partners the conversation is shared
+    with; a partner's own note is shared with their organization."""
+    text = check_body(body)
+    conversation = _fresh(conversation.pk)
+    check_can_write(by, conversation)
+    shared_org_ids = {share.organization_id for share in conversation.shares.all()}
+    organizations = list(share_with or [])
+    if by.is_partner:
+        organizations = [by.partner_organization]
+    for org in organizations:
+        if org.pk not in shared_org_ids:
+            raise ValidationError({"partners": f"The conversation is not shared with {org}."})
+    note = ConversationNote.objects.create(conversation=conversation, author=by, body=text)
+    note.shared_with.set(organizations)
+    audience = conversation_audience(conversation, include_partners=False)
+    audience |= {f"partner.{org.pk}" for org in organizations}
+    record_event(
+        "note.created",
+        {"conversation": conversation.pk, "note": note_data(note)},
+        audience,
+        conversation_id=conversation.pk,
+    )
+    return note
+
+
+def check_assignee(assignee: User | None) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_internal:
+        raise ValidationError({"assignee": "Only active staff can be assigned conversations."})
+
+
+@transaction.atomic
+def do_assign(conversation: Conversation, assignee: User | None, *, by: User) -> Conversation:
+    if not by.is_internal:
+        raise PermissionDenied("Only staff assign conversations.")
+    check_assignee(assignee)
+    conversation = _fresh(conversation.pk)
+    before = conversation_audience(conversation)
+    previous = conversation.assignee_id
+    conversation.assignee = assignee
+    conversation.save()
+    record_audit(
+        by,
+        "conversation.assigned",
+        conversation,
+        {"assignee": [previous, assignee and assignee.pk]},
+    )
+    _emit_conversation("conversation.updated", conversation, extra=before)
+    return conversation
+
+
+@transaction.atomic
+def do_change_status(
+    conversation: Conversation,
+    status: str,
+    *,
+    by: User,
+    snooze_until: datetime | None = None,
+) -> Conversation:
+    if not by.is_internal:
+        raise PermissionDenied("Only staff change a conversation's status.")
+    if status not in ConversationStatus.values:
+        raise ValidationError({"status": f"{status!r} is not one of {ConversationStatus.values}"})
+    now = timezone.now()
+    if status == ConversationStatus.SNOOZED and (snooze_until is None or snooze_until <= now):
+        raise ValidationError({"snooze_until": "Snoozing needs a time in the future."})
+    conversation = _fresh(conversation.pk)
+    previous = conversation.status
+    conversation.status = status
+    conversation.snoozed_until = snooze_until if status == ConversationStatus.SNOOZED else None
+    if status == ConversationStatus.RESOLVED:
+        conversation.resolved_at = conversation.resolved_at or now
+    else:
+        conversation.resolved_at = None
+    conversation.save()
+    record_audit(by, "conversation.status", conversation, {"status": [previous, status]})
+    _emit_conversation("conversation.updated", conversation)
+    return conversation
+
+
+def do_snooze(conversation: Conversation, until: datetime, *, by: User) -> Conversation:
+    return do_change_status(conversation, ConversationStatus.SNOOZED, by=by, snooze_until=until)
+
+
+def wake_snoozed_conversations(now: datetime | None = None) -> int:
+    """Reopen conversations whose snooze has run out; safe to run in many processes."""
+    now = now or timezone.now()
+    woken = 0
+    due = Conversation.objects.filter(status=ConversationStatus.SNOOZED, snoozed_until__lte=now)
+    for conversation_id in due.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            conversation = (
+                Conversation.objects.select_for_update(skip_locked=True)
+                .filter(
+                    pk=conversation_id, status=ConversationStatus.SNOOZED, snoozed_until__lte=now
+                )
+                .first()
+            )
+            if conversation is None:
+                continue
+            conversation.status = ConversationStatus.OPEN
+            conversation.snoozed_until = None
+            conversation.save()
+            _emit_conversation("conversation.updated", conversation)
+            woken += 1
+    return woken
+
+
+@transaction.atomic
+def do_share(
+    conversation: Conversation, organization: PartnerOrganization, *, by: User
+) -> Conversation:
+    if not by.is_internal:
+        raise PermissionDenied("Only staff share conversations.")
+    if not organization.is_active:
+        raise ValidationError({"partner": f"{organization} is not active."})
+    conversation = _fresh(conversation.pk)
+    _share, created = ConversationShare.objects.get_or_create(
+        conversation=conversation, organization=organization, defaults={"shared_by": by}
+    )
+    if created:
+        record_audit(by, "conversation.shared", conversation, {"partner": organization.pk})
+        _emit_conversation("conversation.updated", conversation)
+    return conversation
+
+
+@transaction.atomic
+def do_unshare(
+    conversation: Conversation, organization: PartnerOrganization, *, by: User
+) -> Conversation:
+    if not by.is_internal:
+        raise PermissionDenied("Only staff unshare conversations.")
+    conversation = _fresh(conversation.pk)
+    deleted, _ = ConversationShare.objects.filter(
+        conversation=conversation, organization=organization
+    ).delete()
+    if deleted:
+        record_audit(by, "conversation.unshared", conversation, {"partner": organization.pk})
+        _emit_conversation("conversation.updated", conversation)
+        # The partner learns only that it is gone, not what became of it.
+        record_event(
+            "conversation.unshared",
+            {"conversation": {"id": conversation.pk}},
+            {f"partner.{organization.pk}"},
+            conversation_id=conversation.pk,
+        )
+    return conversation

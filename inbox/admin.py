@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from hub.admin import AuditedAdmin
+from inbox.models import Conversation, ConversationNote, ConversationShare, Event, Inbox, Message
+
+
+@admin.register(Inbox)
+class InboxAdmin(AuditedAdmin):
+    list_display = ["name", "key", "channel", "address", "default_team", "is_active"]
+    list_filter = ["channel", "is_active"]
+    search_fields = ["name", "key", "address"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ["direction", "sender_name", "body_text", "status", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class ShareInline(admin.TabularInline):
+    model = ConversationShare
+    extra = 0
+    readonly_fields = ["shared_by", "shared_at"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    """Read-mostly: changes go through the console so that they emit their events."""
+
+    list_display = [
+        "id",
+        "subject",
+        "channel",
+        "status",
+        "team",
+        "assignee",
+        "contact",
+        "last_message_at",
+    ]
+    list_filter = ["channel", "status", "team", "priority"]
+    search_fields = ["subject", "contact__name"]
+    readonly_fields = [
+        "inbox",
+        "channel",
+        "contact",
+        "status",
+        "team",
+        "assignee",
+        "thread_key",
+        "created_at",
+        "updated_at",
+        "last_message_at",
+        "first_response_at",
+        "resolved_at",
+    ]
+    fields = ["subject", "priority", *readonly_fields]
+    inlines = [MessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "direction", "status", "external_id", "created_at"]
+    list_filter = ["direction", "status", "inbox"]
+    search_fields = ["external_id", "body_text", "sender_address"]
+    readonly_fields = [field.name for field in Message._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(ConversationNote)
+class ConversationNoteAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "author", "created_at"]
+    readonly_fields = ["conversation", "author", "created_at"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["id", "type", "audience", "created_at"]
+    list_filter = ["type"]
+    readonly_fields = ["type", "data", "audience", "conversation_id", "created_at"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,176 @@
+"""The event log: how a write becomes something a socket sees (DESIGN §5).
+
+Domain actions call record_event() inside their transaction. The row commits with
+the write it describes; after commit, a doorbell goes to every server process
+(`hub.events` group), which reads new rows from the log and fans them out.
+
+Ordering: event ids must become visible in id order, or a reader that saw id 7
+could later find a 6 it skipped. SQLite already serializes writers (IMMEDIATE
+transactions); on PostgreSQL, record_event takes a transaction-level advisory lock
+before drawing the id, so ids are drawn and committed in the same order. The lock
+is held only from the event insert to the commit: actions record their event last.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from inbox.models import Event
+
+logger = logging.getLogger(__name__)
+
+# Every server process listens on this group; messages on it are only doorbells.
+EVENTS_GROUP = "hub.events"
+EVENT_LOG_LOCK_KEY = 0x48554245  # "HUBE": the advisory lock that orders event ids
+
+# One schema per event type: the keys its data must carry (Zulip's event_schema idea).
+EVENT_SCHEMAS: dict[str, frozenset[str]] = {
+    "conversation.created": frozenset({"conversation"}),
+    "conversation.updated": frozenset({"conversation"}),
+    "conversation.unshared": frozenset({"conversation"}),
+    "message.created": frozenset({"conversation", "message"}),
+    "message.updated": frozenset({"conversation", "message"}),
+    "note.created": frozenset({"conversation", "note"}),
+    "note.mentioned": frozenset({"note", "by"}),
+    "call.incoming": frozenset({"call", "contact"}),
+    "call.updated": frozenset({"call"}),
+    "presence.changed": frozenset({"user", "name", "status"}),
+    "typing": frozenset({"conversation", "typing"}),
+    "collision": frozenset({"conversation", "viewers"}),
+    "sla.warning": frozenset({"conversation"}),
+}
+
+
+class EventSchemaError(ValueError):
+    pass
+
+
+def check_event(event_type: str, data: dict[str, Any]) -> None:
+    required = EVENT_SCHEMAS.get(event_type)
+    if required is None:
+        raise EventSchemaError(f"unknown event type {event_type!r}")
+    missing = required - data.keys()
+    if missing:
+        raise EventSchemaError(f"{event_type} lacks {sorted(missing)}")
+
+
+def format_audience(keys: Iterable[str]) -> str:
+    cleaned = sorted({key for key in keys if key})
+    if not cleaned:
+        raise ValueError("an event needs an audience")
+    return " " + " ".join(cleaned) + " "
+
+
+def _lock_event_log() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK_KEY])
+
+
+def record_event(
+    event_type: str,
+    data: dict[str, Any],
+    audience: Iterable[str],
+    *,
+    conversation_id: int | None = None,
+) -> Event:
+    """Write an event in the caller's transaction; it is announced after commit."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must run inside the transaction of its write")
+    check_event(event_type, data)
+    _lock_event_log()
+    event = Event.objects.create(
+        type=event_type,
+        data=data,
+        audience=format_audience(audience),
+        conversation_id=conversation_id,
+        created_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: ring_doorbell(event.pk))
+    return event
+
+
+def ring_doorbell(event_id: int) -> None:
+    """Tell every server process that the log has grown. Losing this is harmless:
+    servers also poll the log."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(EVENTS_GROUP, {"type": "events.new", "id": event_id})
+    except Exception:  # the poll picks the event up; a dead layer must not fail the write
+        logger.warning("could not announce event %s on the channel layer", event_id, exc_info=True)
+
+
+def envelope(event: Event) -> dict[str, Any]:
+    """The §4 envelope every client receives."""
+    return {
+        "id": event.pk,
+        "type": event.type,
+        "at": event.created_at.isoformat(),
+        "data": event.data,
+    }
+
+
+def last_event_id() -> int:
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def events_after(event_id: int, *, limit: int = 1000) -> list[Event]:
+    return list(Event.objects.filter(id__gt=event_id).order_by("id")[:limit])
+
+
+def events_for(keys: Iterable[str], after: int, *, limit: int = 1000) -> QuerySet[Event]:
+    """Events after an id that any of these audience keys may receive, in id order."""
+    condition = Q()
+    for key in keys:
+        condition |= Q(audience__contains=f" {key} ")
+    if not condition:
+        return Event.objects.none()
+    return Event.objects.filter(condition, id__gt=after).order_by("id")[:limit]
+
+
+def partner_view(event_type: str, data: dict[str, Any], organization_id: int) -> dict[str, Any]:
+    """The event as a partner of one organization may see it: never which other
+    partners a conversation is shared with."""
+    conversation = data.get("conversation")
+    if isinstance(conversation, dict) and "partners" in conversation:
+        partners = [pk for pk in conversation["partners"] if pk == organization_id]
+        data = {**data, "conversation": {**conversation, "partners": partners}}
+    note = data.get("note")
+    if isinstance(note, dict) and "shared_with" in note:
+        shared = [pk for pk in note["shared_with"] if pk == organization_id]
+        data = {**data, "note": {**note, "shared_with": shared}}
+    return data
+
+
+def visitor_view(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a web chat visitor may see of an event, or None: the message text and who
+    wrote it, never internal ids, addresses or notes."""
+    if event_type == "message.created":
+        message = data["message"]
+        return {
+            "conversation": data["conversation"],
+            "message": {
+                "id": message["id"],
+                "direction": message["direction"],
+                "body_text": message["body_text"],
+                "author_name": message.get("author_name") or message.get("sender_name"),
+                "created_at": message["created_at"],
+            },
+        }
+    if event_type == "typing" and "user" in data:
+        return {
+            "conversation": data["conversation"],
+            "typing": data["typing"],
+            "name": data.get("name"),
+        }
+    return None
