@@ -1,0 +1,217 @@
+"""PostgreSQL full-text backend (SEARCH_BACKEND=postgres), for deployments on several
+hosts: the index is a table in the shared database.
+
+The terms come from kb_documents.search.analysis, like Whoosh's, and go in as
+tsvector and tsquery literals, not through to_tsvector/to_tsquery: PostgreSQL's
+parser would split them again by the database's locale (and may drop CJK entirely),
+and `unaccent` may not be installable. Lexemes:
+
+- ``form`` with weight A (title) or B (text), at the word's position (phrases work);
+- ``~stem`` with weight C (title) or D (text), at the same position.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, transaction
+
+from kb_documents.models import SearchEntry, SearchIndexState
+from kb_documents.search.analysis import Token
+from kb_documents.search.backends.base import (
+    SCHEMA_VERSION,
+    Filters,
+    Hit,
+    HitPage,
+    IndexItem,
+    Progress,
+    SearchBackend,
+)
+from kb_documents.search.query import Clause, ParsedQuery
+
+MAX_POSITION = 16383
+# Title hits count most, then text, then stems: ts_rank's weights are {D, C, B, A}.
+RANK_WEIGHTS = "{0.05, 0.1, 0.4, 1.0}"
+UPGRADE_LOCK_KEY = 0x48554253  # "HUBS"
+TABLE = SearchEntry._meta.db_table
+REBUILD_BATCH = 200
+
+
+def _lexeme(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(title: list[Token], text: list[Token]) -> str:
+    positions: dict[str, list[str]] = defaultdict(list)
+
+    def add(tokens: list[Token], offset: int, form_weight: str, stem_weight: str) -> None:
+        for token in tokens:
+            position = min(token.position + offset, MAX_POSITION)
+            positions[token.form].append(f"{position}{form_weight}")
+            for stem in token.stems:
+                positions["~" + stem].append(f"{position}{stem_weight}")
+
+    add(title, 1, "A", "C")
+    # A gap, so that a phrase never runs from the title into the text.
+    add(text, len(title) + 10, "B", "D")
+    # PostgreSQL keeps at most 256 positions per lexeme.
+    return " ".join(f"{_lexeme(term)}:{','.join(spots[:256])}" for term, spots in positions.items())
+
+
+def _clause_tsquery(clause: Clause) -> str:
+    if clause.kind == "phrase":
+        return "(" + " <-> ".join(_lexeme(form) for form in clause.forms) + ")"
+    if clause.kind == "prefix":
+        return f"{_lexeme(clause.forms[0])}:*"
+    options = []
+    for form in clause.forms:
+        options.extend([_lexeme(form), _lexeme("~" + form)])
+    if clause.expands_to_prefix:
+        options.append(f"{_lexeme(clause.forms[0])}:*")
+    return "(" + " | ".join(options) + ")"
+
+
+def tsquery_literal(query: ParsedQuery) -> str:
+    return " & ".join(_clause_tsquery(clause) for clause in query.clauses)
+
+
+class PostgresBackend(SearchBackend):
+    name = "postgres"
+
+    def _check_database(self) -> None:
+        if connection.vendor != "postgresql":
+            raise RuntimeError("SEARCH_BACKEND=postgres needs DATABASE_URL to point at PostgreSQL")
+
+    def _upsert(self, cursor: Any, items: Sequence[IndexItem]) -> None:
+        rows = [
+            (
+                item.key,
+                item.kind,
+                item.object_id,
+                item.acl,
+                item.account_id,
+                item.author_id,
+                item.channel,
+                item.created_at,
+                tsvector_literal(item.title_tokens(), item.text_tokens()),
+                SCHEMA_VERSION,
+            )
+            for item in items
+        ]
+        cursor.executemany(
+            f"""
+            INSERT INTO {TABLE}
+                (key, kind, object_id, acl, account_id, author_id, channel, created_at,
+                 vector, schema_version)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)
+            ON CONFLICT (key) DO UPDATE SET
+                kind = EXCLUDED.kind, object_id = EXCLUDED.object_id, acl = EXCLUDED.acl,
+                account_id = EXCLUDED.account_id, author_id = EXCLUDED.author_id,
+                channel = EXCLUDED.channel, created_at = EXCLUDED.created_at,
+                vector = EXCLUDED.vector, schema_version = EXCLUDED.schema_version
+            """,  # noqa: S608 -- the table name is ours, every value is a parameter
+            rows,
+        )
+
+    def index(self, items: Sequence[IndexItem]) -> None:
+        self._check_database()
+        if items:
+            with transaction.atomic(), connection.cursor() as cursor:
+                self._upsert(cursor, items)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        self._check_database()
+        if keys:
+            SearchEntry.objects.filter(key__in=list(keys)).delete()
+
+    def rebuild(self, items: Iterable[IndexItem], progress: Progress | None = None) -> int:
+        """In one transaction: readers see the old index until the new one commits."""
+        self._check_database()
+        count = 0
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+            for batch in _batches(items, REBUILD_BATCH):
+                self._upsert(cursor, batch)
+                count += len(batch)
+                if progress:
+                    progress(count)
+            SearchIndexState.objects.update_or_create(
+                backend=self.name, defaults={"schema_version": SCHEMA_VERSION}
+            )
+        return count
+
+    def is_current(self) -> bool:
+        self._check_database()
+        return SearchIndexState.objects.filter(
+            backend=self.name, schema_version=SCHEMA_VERSION
+        ).exists()
+
+    @contextmanager
+    def upgrade_lock(self) -> Iterator[None]:
+        self._check_database()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPGRADE_LOCK_KEY])
+            yield
+
+    def search(
+        self, query: ParsedQuery, *, terms: list[str], filters: Filters, offset: int, limit: int
+    ) -> HitPage:
+        self._check_database()
+        if not terms or limit <= 0:
+            return HitPage(0, [])
+        # The permission filter is a condition of the same query (acl && terms), so
+        # the count and every page hold only what the user may see.
+        conditions = ["acl && %s::varchar[]"]
+        params: list[Any] = [terms]
+        for column, values in (
+            ("kind", filters.kinds),
+            ("account_id", filters.account_ids),
+            ("author_id", filters.author_ids),
+            ("channel", filters.channels),
+        ):
+            if values:
+                conditions.append(f"{column} = ANY(%s)")
+                params.append(list(values))
+        if query.clauses:
+            tsquery = tsquery_literal(query)
+            conditions.append("vector @@ %s::tsquery")
+            params.append(tsquery)
+            score_sql = "ts_rank(%s::float4[], vector, %s::tsquery)"
+            score_params: list[Any] = [RANK_WEIGHTS, tsquery]
+        else:
+            score_sql, score_params = "0", []
+        where = " AND ".join(conditions)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)  # noqa: S608
+            total = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT kind, object_id, {score_sql} AS score FROM {TABLE} WHERE {where} "  # noqa: S608
+                "ORDER BY score DESC, created_at DESC, id DESC LIMIT %s OFFSET %s",
+                [*score_params, *params, limit, offset],
+            )
+            hits = [Hit(kind, object_id, float(score)) for kind, object_id, score in cursor]
+        return HitPage(total, hits)
+
+    def health(self) -> dict[str, Any]:
+        self._check_database()
+        return {
+            "status": "ok",
+            "backend": self.name,
+            "schema_version": SCHEMA_VERSION,
+            "current": self.is_current(),
+            "documents": SearchEntry.objects.count(),
+        }
+
+
+def _batches(items: Iterable[IndexItem], size: int) -> Iterator[list[IndexItem]]:
+    batch: list[IndexItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,100 @@
+"""Who may see which note and document: one scoping function per model, and the
+same rule as search terms, so that the index filters exactly as the database does.
+
+Terms (an item carries some, a user holds some; a user sees an item when they share one):
+
+| item visibility | item terms                      | held by                          |
+|-----------------|---------------------------------|----------------------------------|
+| internal        | ``internal``                    | every active member of staff     |
+| partner         | ``internal``, ``partner:<org>`` | staff; partners of those orgs    |
+| team            | ``team:<id>``, ``user:<author>``| the team's members, supervisors  |
+| private         | ``user:<author>``               | the author only                  |
+| message         | ``internal``, ``partner:<org>`` for each org the conversation is shared with |
+| conversation note (inbox) | ``internal``, ``partner:<org>`` for each org it is shared with (or its partner author's org) that the conversation is shared with, as in ``inbox.visibility.visible_notes`` |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from hub.models import Team
+from inbox.models import ConversationNote, ConversationShare, Message
+from kb_documents.models import Document, Note, Visibility
+
+
+def _team_ids(user: Any) -> list[int]:
+    if user.is_supervisor:
+        return list(Team.objects.values_list("pk", flat=True))
+    return list(user.teams.values_list("pk", flat=True))
+
+
+def _scope(queryset: QuerySet, user: Any, author_field: str) -> QuerySet:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if user.is_internal:
+        return queryset.filter(
+            Q(visibility__in=[Visibility.INTERNAL, Visibility.PARTNER])
+            | Q(visibility=Visibility.TEAM, team__in=_team_ids(user))
+            | Q(**{author_field: user}, visibility__in=[Visibility.TEAM, Visibility.PRIVATE])
+        )
+    if user.is_partner and user.partner_organization_id:
+        shared = queryset.model.partners.through.objects.filter(
+            **{f"{queryset.model._meta.model_name}_id": OuterRef("pk")},
+            partnerorganization_id=user.partner_organization_id,
+        )
+        return queryset.filter(Exists(shared), visibility=Visibility.PARTNER)
+    return queryset.none()
+
+
+def visible_notes(user: Any) -> QuerySet[Note]:
+    notes = Note.objects.select_related("author", "team").prefetch_related("partners")
+    return _scope(notes, user, "author")
+
+
+def visible_documents(user: Any) -> QuerySet[Document]:
+    documents = Document.objects.select_related(
+        "uploaded_by", "team", "current_version"
+    ).prefetch_related("partners")
+    return _scope(documents, user, "uploaded_by")
+
+
+def user_terms(user: Any) -> list[str]:
+    """The terms a user holds; a search only ever returns items carrying one of them."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_internal:
+        return ["internal", f"user:{user.pk}", *(f"team:{pk}" for pk in _team_ids(user))]
+    if user.is_partner and user.partner_organization_id:
+        return [f"partner:{user.partner_organization_id}"]
+    return []
+
+
+def shared_item_terms(item: Note | Document, author_id: int) -> list[str]:
+    if item.visibility == Visibility.INTERNAL:
+        return ["internal"]
+    if item.visibility == Visibility.PARTNER:
+        return ["internal", *(f"partner:{org.pk}" for org in item.partners.all())]
+    if item.visibility == Visibility.TEAM:
+        return [f"team:{item.team_id}", f"user:{author_id}"]
+    return [f"user:{author_id}"]
+
+
+def message_terms(message: Message) -> list[str]:
+    orgs = ConversationShare.objects.filter(conversation_id=message.conversation_id).values_list(
+        "organization_id", flat=True
+    )
+    return ["internal", *(f"partner:{org}" for org in orgs)]
+
+
+def conversation_note_terms(note: ConversationNote) -> list[str]:
+    shared = set(
+        ConversationShare.objects.filter(conversation_id=note.conversation_id).values_list(
+            "organization_id", flat=True
+        )
+    )
+    orgs = {org.pk for org in note.shared_with.all()}
+    if note.author_id and note.author.partner_organization_id:
+        orgs.add(note.author.partner_organization_id)
+    return ["internal", *(f"partner:{org}" for org in sorted(orgs & shared))]
