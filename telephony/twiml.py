@@ -1,0 +1,105 @@
+"""The TwiML the hub answers Twilio with, built from the stored call so that a retried
+webhook gets the same answer."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, When
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from hub.models import User
+from telephony.models import Call
+from telephony.providers.twilio import public_url
+from telephony.routing import client_identity, lines_of
+
+RING_SECONDS = 25
+VOICEMAIL_MAX_SECONDS = 180
+# Twilio's own royalty-free hold music.
+HOLD_MUSIC_URL = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+
+STATUS_PATH = "/telephony/twilio/voice/status/"
+AFTER_DIAL_PATH = "/telephony/twilio/voice/after-dial/"
+HOLD_PATH = "/telephony/twilio/voice/hold/"
+RECORDING_PATH = "/telephony/twilio/voice/recording/"
+GOODBYE_PATH = "/telephony/twilio/voice/goodbye/"
+
+
+def answer_call(call: Call) -> VoiceResponse:
+    if call.outcome == "ring" and call.rung_user_ids:
+        return ring_agents(call)
+    if call.outcome == "queue":
+        return queue_caller(call)
+    return voicemail(call)
+
+
+def ring_agents(call: Call) -> VoiceResponse:
+    """Ring every chosen agent at once (softphone or forwarding number); the first to
+    pick up gets the caller. Each leg reports its answer with the agent's id."""
+    order = Case(
+        *(When(pk=pk, then=index) for index, pk in enumerate(call.rung_user_ids)),
+        output_field=IntegerField(),
+    )
+    agents = list(User.objects.filter(pk__in=call.rung_user_ids).order_by(order))
+    lines = lines_of(agents)
+    response = VoiceResponse()
+    dial = Dial(action=public_url(AFTER_DIAL_PATH), timeout=RING_SECONDS)
+    for agent in agents:
+        line = lines.get(agent.pk)
+        leg = {
+            "status_callback": public_url(f"{STATUS_PATH}?agent={agent.pk}"),
+            "status_callback_event": "answered",
+        }
+        if line and line.forward_number:
+            dial.number(line.forward_number, **leg)
+        else:
+            dial.client(client_identity(agent, line), **leg)
+    response.append(dial)
+    return response
+
+
+def queue_caller(call: Call) -> VoiceResponse:
+    response = VoiceResponse()
+    queue = f"team-{call.team_id}" if call.team_id else "hub"
+    response.enqueue(queue, wait_url=public_url(HOLD_PATH), action=public_url(AFTER_DIAL_PATH))
+    return response
+
+
+def voicemail(call: Call | None = None) -> VoiceResponse:
+    response = VoiceResponse()
+    response.say("Nobody can take your call right now. Please leave a message after the tone.")
+    response.record(
+        max_length=VOICEMAIL_MAX_SECONDS,
+        play_beep=True,
+        transcribe=True,
+        transcribe_callback=public_url(RECORDING_PATH),
+        recording_status_callback=public_url(RECORDING_PATH),
+        action=public_url(GOODBYE_PATH),
+    )
+    return response
+
+
+def hold_music() -> VoiceResponse:
+    response = VoiceResponse()
+    response.say("All our agents are busy. Please hold, we will be with you shortly.")
+    response.play(HOLD_MUSIC_URL, loop=0)
+    return response
+
+
+def goodbye() -> VoiceResponse:
+    response = VoiceResponse()
+    response.say("Thank you. Goodbye.")
+    response.hangup()
+    return response
+
+
+def empty() -> VoiceResponse:
+    return VoiceResponse()
+
+
+def bridge_to_customer(call: Call) -> VoiceResponse:
+    """Click-to-call, second half: the agent picked up; now dial the customer with our
+    number as caller ID."""
+    response = VoiceResponse()
+    dial = Dial(caller_id=call.from_number, timeout=RING_SECONDS)
+    dial.number(call.customer_e164)
+    response.append(dial)
+    return response
