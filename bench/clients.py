@@ -1,0 +1,109 @@
+"""A fleet of websocket clients in one asyncio process that timestamps, per
+benchmark frame, when each client has it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.frames import frame_seq
+
+
+def progress(text: str) -> None:
+    sys.stderr.write(f"\r\x1b[K{text}")
+    sys.stderr.flush()
+
+
+def progress_done() -> None:
+    sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+class Fleet:
+    def __init__(self, url: str, origin: str, cookies: Sequence[str | None]) -> None:
+        self.url = url
+        self.origin = origin
+        self.cookies = list(cookies)
+        self.sockets: list[ClientConnection] = []
+        self.readers: list[asyncio.Task[None]] = []
+        self.arrivals: dict[int, list[float]] = defaultdict(list)
+        self.complete: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        self.frame_bytes = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.sockets)
+
+    async def _open(self, cookie: str | None) -> ClientConnection:
+        headers = {"Cookie": cookie} if cookie else {}
+        ws = await connect(
+            self.url,
+            origin=self.origin,  # type: ignore[arg-type]
+            additional_headers=headers,
+            compression=None,
+            ping_interval=None,
+            open_timeout=60,
+            max_queue=None,
+        )
+        # The first frame releases the hub's live stream (no resume wanted); every
+        # server answers it with a pong.
+        await ws.send('{"action": "ping"}')
+        async with asyncio.timeout(60):
+            while True:
+                frame = await ws.recv()
+                if isinstance(frame, str) and '"pong"' in frame:
+                    break
+        return ws
+
+    async def _read(self, ws: ClientConnection) -> None:
+        arrivals, complete, size = self.arrivals, self.complete, self.size
+        async for frame in ws:
+            now = time.perf_counter()
+            seq = frame_seq(frame)
+            if seq is None:
+                continue
+            times = arrivals[seq]
+            if not self.frame_bytes:
+                self.frame_bytes = len(frame.encode())
+            times.append(now)
+            if len(times) >= size:
+                complete[seq].set()
+
+    async def connect(self, count: int, label: str, concurrency: int = 25) -> None:
+        """Open `count` more sockets (with the next cookies), `concurrency` at a time."""
+        start = len(self.sockets)
+        cookies = self.cookies[start : start + count]
+        gate = asyncio.Semaphore(concurrency)
+        opened: list[ClientConnection] = []
+
+        async def one(cookie: str | None) -> None:
+            async with gate:
+                opened.append(await self._open(cookie))
+                done = start + len(opened)
+                if done % 25 == 0 or done == len(self.cookies) or sys.stderr.isatty():
+                    progress(f"[{label}] connecting {done}/{len(self.cookies)}")
+
+        await asyncio.gather(*(one(cookie) for cookie in cookies))
+        self.sockets.extend(opened)
+
+    def start_reading(self) -> None:
+        self.readers = [asyncio.create_task(self._read(ws)) for ws in self.sockets]
+
+    async def wait_for(self, seq: int, timeout: float) -> list[float]:
+        """Arrival times of frame `seq`: all of them, or what came within `timeout`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.complete[seq].wait(), timeout)
+        return list(self.arrivals[seq])
+
+    async def abandon(self) -> None:
+        for task in self.readers:
+            task.cancel()
+        for ws in self.sockets:
+            ws.transport.abort()
+        self.sockets.clear()

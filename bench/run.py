@@ -1,0 +1,379 @@
+#!/usr/bin/env python
+"""The benchmark harness of issue 10: runs the rows and prints one table.
+
+Rows so far:
+  fanout  console fan-out: one inbound message -> `message.created` at N consoles on
+          one Daphne process (p50, p99, time until the last console has it), against
+          a minimal Channels consumer (the framework's floor) and a bare `websockets`
+          broadcast server holding the same N clients.
+  memory  memory per idle console socket: RSS of the server before and after
+          opening N idle sockets, divided by N, against the same two baselines.
+
+Uses PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (a throw-away
+database `bench_<pid>` is created and dropped), else the embedded default (SQLite
+in a temp dir, in-memory layer, the event log polled every --poll seconds).
+Everything runs on loopback. Example:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+    REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/run.py --sockets 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import hubdb, machine, procs  # noqa: E402
+from bench.clients import Fleet, progress, progress_done  # noqa: E402
+
+ROWS = ("fanout", "memory")
+WARMUP_MESSAGES = 2
+
+
+@dataclass
+class ServerResult:
+    name: str
+    sockets: int = 0
+    connect_seconds: float = 0.0
+    rss_before_kib: int = 0
+    rss_after_kib: int = 0
+    # Per message: the delay of each delivery, in ms, from the trigger.
+    deliveries: list[list[float]] = field(default_factory=list)
+    missing: int = 0
+    frame_bytes: int = 0
+    write_ms: list[float] = field(default_factory=list)
+
+    @property
+    def kib_per_socket(self) -> float:
+        # The first socket warms the server up and is not counted.
+        return (self.rss_after_kib - self.rss_before_kib) / max(1, self.sockets - 1)
+
+    def pooled(self) -> list[float]:
+        return sorted(d for message in self.deliveries for d in message)
+
+    def percentile(self, q: float) -> float:
+        values = self.pooled()
+        return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+    def lasts(self) -> list[float]:
+        return [max(message) for message in self.deliveries if message]
+
+
+Trigger = Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class Target:
+    """One server under test: its clients, its process and how to make it broadcast."""
+
+    result: ServerResult
+    fleet: Fleet
+    pid: int
+    trigger: Trigger
+
+
+async def connect_fleet(target: Target, sockets: int) -> None:
+    """Opens the sockets and measures the server's memory before and after."""
+    result, fleet = target.result, target.fleet
+    started = time.monotonic()
+    await fleet.connect(1, result.name)
+    await asyncio.sleep(1)
+    result.rss_before_kib = procs.rss_kib(target.pid)
+    await fleet.connect(sockets - 1, result.name)
+    result.connect_seconds = time.monotonic() - started
+    await asyncio.sleep(1)
+    result.rss_after_kib = procs.rss_kib(target.pid)
+    result.sockets = fleet.size
+    progress_done()
+
+
+async def one_message(target: Target, seq: int, args: argparse.Namespace) -> None:
+    result, fleet = target.result, target.fleet
+    t0 = time.perf_counter()
+    await target.trigger(seq)
+    arrivals = await fleet.wait_for(seq, timeout=args.timeout)
+    if seq >= WARMUP_MESSAGES:
+        result.deliveries.append(sorted((t - t0) * 1000 for t in arrivals))
+        result.missing += fleet.size - len(arrivals)
+    await asyncio.sleep(args.pause)
+
+
+async def send_messages(targets: list[Target], args: argparse.Namespace) -> None:
+    """Message by message, each server in turn (the order rotating), so that a busy
+    moment of the machine falls on all of them alike."""
+    for seq in range(WARMUP_MESSAGES + args.messages):
+        shift = seq % len(targets)
+        for target in targets[shift:] + targets[:shift]:
+            await one_message(target, seq, args)
+        if seq >= WARMUP_MESSAGES:
+            progress(
+                f"message {seq - WARMUP_MESSAGES + 1}/{args.messages}: last console after "
+                + ", ".join(
+                    f"{t.result.name} {t.result.deliveries[-1][-1]:.1f} ms" for t in targets
+                )
+            )
+    progress_done()
+
+
+def hub_trigger(inbox: object, write_ms: list[float]) -> Trigger:
+    from channels.db import database_sync_to_async
+
+    from bench.frames import body_for
+    from inbox.actions import receive_message
+
+    @database_sync_to_async
+    def receive(seq: int) -> None:
+        started = time.perf_counter()
+        receive_message(
+            inbox,  # type: ignore[arg-type]
+            body_text=body_for(seq),
+            external_id=f"bench-{seq}",
+            sender_name="Bench Customer",
+            thread_key="bench-thread",
+        )
+        if seq >= WARMUP_MESSAGES:
+            write_ms.append((time.perf_counter() - started) * 1000)
+
+    return receive
+
+
+def hub_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {
+        # A benchmark run is longer than one heartbeat period and its clients stay
+        # quiet so that pongs don't mix with the measurement.
+        "CONSOLE_HEARTBEAT_TIMEOUT": "3600",
+        "LOG_LEVEL": "WARNING",
+    }
+    if not os.environ.get("REDIS_URL"):
+        env["EVENT_LOG_POLL_SECONDS"] = str(args.poll)
+    return env
+
+
+async def run_all(
+    args: argparse.Namespace, inbox: object, cookies: list[str]
+) -> dict[str, ServerResult]:
+    from websockets.asyncio.client import connect
+
+    work = args.work_dir
+    with contextlib.ExitStack() as servers:
+        hub_port, hub = servers.enter_context(
+            procs.server(procs.daphne("hub.asgi:application"), work / "hub.log", hub_env(args))
+        )
+        floor_port, floor = servers.enter_context(
+            procs.server(procs.daphne("bench.floor_asgi:application"), work / "floor.log")
+        )
+        bare_port, bare = servers.enter_context(
+            procs.server(["-m", "bench.bare_server", "--port", "{port}"], work / "bare.log")
+        )
+        hub_result = ServerResult("hub")
+        hub_fleet = Fleet(
+            f"ws://127.0.0.1:{hub_port}/ws/console/", f"http://127.0.0.1:{hub_port}", cookies
+        )
+        targets = [Target(hub_result, hub_fleet, hub.pid, hub_trigger(inbox, hub_result.write_ms))]
+        async with contextlib.AsyncExitStack() as controls:
+            for name, port, process, path, control in (
+                ("floor", floor_port, floor, "/ws/floor/", "/ws/control/"),
+                ("bare", bare_port, bare, "/", "/control"),
+            ):
+                base = f"ws://127.0.0.1:{port}"
+                ctrl = await controls.enter_async_context(
+                    connect(base + control, compression=None, ping_interval=None)
+                )
+
+                async def trigger(seq: int, ctrl: ClientConnection = ctrl) -> None:
+                    # The same frame size as the hub's (known after its first message).
+                    size = hub_fleet.frame_bytes or args.frame_bytes
+                    await ctrl.send(json.dumps({"seq": seq, "size": size}))
+
+                fleet = Fleet(base + path, f"http://127.0.0.1:{port}", [None] * args.sockets)
+                targets.append(Target(ServerResult(name), fleet, process.pid, trigger))
+            try:
+                for target in targets:
+                    await connect_fleet(target, args.sockets)
+                if "fanout" in args.rows:
+                    for target in targets:
+                        target.fleet.start_reading()
+                    with contextlib.ExitStack() as profilers:
+                        for target in targets:
+                            if target.result.name in args.profile:
+                                output = work / f"profile-{target.result.name}.txt"
+                                profilers.enter_context(procs.profiled(target.pid, output))
+                        await send_messages(targets, args)
+                hub_result.frame_bytes = hub_fleet.frame_bytes
+            finally:
+                for target in targets:
+                    await target.fleet.abandon()
+    return {t.result.name: t.result for t in targets}
+
+
+BASELINES = {"floor": "minimal Channels consumer", "bare": "bare websockets broadcast"}
+
+
+def table(results: dict[str, ServerResult], args: argparse.Namespace) -> list[list[str]]:
+    rows: list[list[str]] = []
+
+    def add(label: str, unit: str, figure: Callable[[ServerResult], float], fmt: str) -> None:
+        ours = figure(results["hub"])
+        for i, key in enumerate(BASELINES):
+            base = figure(results[key])
+            ratio = ours / base if base else float("nan")
+            rows.append(
+                [
+                    label if i == 0 else "",
+                    f"{ours:{fmt}} {unit}" if i == 0 else "",
+                    BASELINES[key],
+                    f"{base:{fmt}} {unit}",
+                    f"{ratio:.2f}x",
+                ]
+            )
+
+    n = args.sockets
+    if "fanout" in args.rows:
+        add(f"fan-out to {n} consoles, p50", "ms", lambda r: r.percentile(0.50), ".1f")
+        add(f"fan-out to {n} consoles, p99", "ms", lambda r: r.percentile(0.99), ".1f")
+        add(
+            f"fan-out, last of {n} (median of {args.messages})",
+            "ms",
+            lambda r: statistics.median(r.lasts()),
+            ".1f",
+        )
+        add(
+            f"fan-out, last of {n} (worst of {args.messages})",
+            "ms",
+            lambda r: max(r.lasts()),
+            ".1f",
+        )
+    if "memory" in args.rows:
+        add(f"memory per idle socket ({n})", "KiB", lambda r: r.kib_per_socket, ".1f")
+    return rows
+
+
+def render(rows: list[list[str]], markdown: bool) -> str:
+    header = ["row", "hub", "baseline", "baseline figure", "ratio"]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*row) for row in rows]
+    return "\n".join(lines)
+
+
+def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[str]:
+    hub = results["hub"]
+    lines = [
+        "sockets connected: "
+        + ", ".join(f"{k} {r.sockets} in {r.connect_seconds:.1f} s" for k, r in results.items()),
+        "RSS before/after (MiB): "
+        + ", ".join(
+            f"{k} {r.rss_before_kib / 1024:.1f}/{r.rss_after_kib / 1024:.1f}"
+            for k, r in results.items()
+        ),
+    ]
+    if "fanout" in args.rows:
+        lines.append(
+            f"hub frame: {hub.frame_bytes} bytes; receive_message in its thread (write, commit, "
+            f"doorbell; included in the hub's figures): median "
+            f"{statistics.median(hub.write_ms):.1f} ms"
+        )
+        missing = {k: r.missing for k, r in results.items() if r.missing}
+        lines.append(f"missing deliveries: {missing or 'none'}")
+        floor_ratio = statistics.median(hub.lasts()) / statistics.median(results["floor"].lasts())
+        bare_ratio = statistics.median(hub.lasts()) / statistics.median(results["bare"].lasts())
+        lines.append(
+            f"targets (last console, median): <= 1.2x the Channels floor: {floor_ratio:.2f}x "
+            f"({'met' if floor_ratio <= 1.2 else 'NOT met'}); <= 3x bare broadcast: "
+            f"{bare_ratio:.2f}x ({'met' if bare_ratio <= 3 else 'NOT met'})"
+        )
+    return lines
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--row", choices=[*ROWS, "all"], default="all", help="row(s) to run")
+    parser.add_argument("--sockets", type=int, default=500, help="consoles per server")
+    parser.add_argument("--messages", type=int, default=30, help="measured messages per server")
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds between messages")
+    parser.add_argument("--timeout", type=float, default=10, help="seconds to wait per message")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=0.01,
+        help="EVENT_LOG_POLL_SECONDS of the hub without Redis (the only way events arrive)",
+    )
+    parser.add_argument(
+        "--frame-bytes", type=int, default=700, help="baseline frame size if the hub sends none"
+    )
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        choices=["hub", "floor", "bare"],
+        help="sample this server with py-spy while the messages go out (collapsed stacks)",
+    )
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = parser.parse_args(argv)
+    args.rows = ROWS if args.row == "all" else (args.row,)
+    if args.sockets < 2 or args.messages < 1:
+        parser.error("--sockets must be at least 2 and --messages at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work_dir = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    args.work_dir = work_dir
+    os.environ.update(
+        HUB_DATA_DIR=str(work_dir),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_SETTINGS_MODULE="hub.settings",
+        LOG_LEVEL="WARNING",
+    )
+    print(machine.describe(), flush=True)
+    with hubdb.throwaway_database(work_dir) as database_url:
+        # The Daphne processes inherit this environment: same database, same key.
+        os.environ["DATABASE_URL"] = database_url
+        import django
+
+        django.setup()
+        progress("migrating the throw-away database")
+        hubdb.migrate()
+        progress(f"creating {args.sockets} signed-in agents")
+        inbox, cookies = hubdb.seed(args.sockets)
+        progress_done()
+        results = asyncio.run(run_all(args, inbox, cookies))
+        from django.db import connections
+
+        connections.close_all()
+    print()
+    print(render(table(results, args), args.markdown))
+    print()
+    for line in notes(results, args):
+        print(f"- {line}")
+    print(f"- server logs: {work_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
