@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kb_documents",
     "mail",
     "telephony",
+    "slack_bridge",
     "channels_app",
     "frontend",
 ]
@@ -219,6 +220,14 @@ MAIL_SEND_STALE_SECONDS = env_int("MAIL_SEND_STALE_SECONDS", 600)
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")
 SLACK_BOT_TOKEN = env_secret("SLACK_BOT_TOKEN")
 SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
+# slack_worker: a reply in a mirrored thread starting with this prefix is an internal note.
+SLACK_NOTE_PREFIX = env_str("SLACK_NOTE_PREFIX", "!note")
+SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10)
+SLACK_POLL_SECONDS = env_int("SLACK_POLL_SECONDS", 1)
+SLACK_MAX_ATTEMPTS = env_int("SLACK_MAX_ATTEMPTS", 8)
+SLACK_RETRY_SECONDS = env_int("SLACK_RETRY_SECONDS", 15)
+SLACK_STALE_SECONDS = env_int("SLACK_STALE_SECONDS", 300)
+SLACK_MAX_EVENT_BYTES = env_int("SLACK_MAX_EVENT_BYTES", 1024 * 1024)
 
 LOGGING = {
     "version": 1,

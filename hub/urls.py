@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("telephony.api_urls")),
     path("api/v1/", include(api_router.urls)),
     path("telephony/", include("telephony.urls")),
+    path("slack/", include("slack_bridge.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
