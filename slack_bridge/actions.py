@@ -122,8 +122,9 @@ def _claim(queryset: QuerySet, worker: str, limit: int) -> list[int]:
         | Q(state=WorkState.WORKING, claimed_at__lt=stale)
     )
     won = []
-    for pk, state in due.order_by("id").values_list("pk", "state")[:limit]:
-        if queryset.model.objects.filter(pk=pk, state=state).update(
+    rows = due.order_by("id").values_list("pk", "state", "claimed_at")[:limit]
+    for pk, state, claimed_at in rows:
+        if queryset.model.objects.filter(pk=pk, state=state, claimed_at=claimed_at).update(
             state=WorkState.WORKING, claimed_by=worker, claimed_at=now, attempts=F("attempts") + 1
         ):
             won.append(pk)
@@ -414,10 +415,12 @@ def follow_event_log(*, limit: int = 500) -> int:
     if not events:
         return 0
     channels = _team_channels()
+    if not channels:
+        EventLogCursor.objects.filter(pk=cursor.pk).update(last_event_id=events[-1].pk)
+        return len(events)
     for event in events:
         with transaction.atomic():
-            if channels:
-                _mirror(event, channels)
+            _mirror(event, channels)
             EventLogCursor.objects.filter(pk=cursor.pk).update(last_event_id=event.pk)
     return len(events)
 

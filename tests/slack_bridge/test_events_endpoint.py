@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
+
+from django.utils import timezone
 
 from inbox.models import Conversation, Message
-from slack_bridge import worker
+from slack_bridge import actions, worker
 from slack_bridge.models import SlackEvent, WorkState
 from tests.slack_bridge.conftest import Post, Slack, message_event, sign
 
@@ -123,3 +126,22 @@ def test_messages_from_bots_and_unknown_channels_are_ignored(
     worker.run_once()
     assert set(SlackEvent.objects.values_list("state", flat=True)) == {WorkState.SKIPPED}
     assert not Message.objects.exists()
+
+
+def test_two_workers_never_claim_the_same_event(slack: Slack, post_event: Post, settings) -> None:
+    post_event(message_event("Once only"))
+    [claimed] = actions.claim_events("worker-a")
+    assert actions.claim_events("worker-b") == []
+    assert claimed.claimed_by == "worker-a"
+
+
+def test_an_event_left_by_a_dead_worker_is_taken_again(
+    slack: Slack, post_event: Post, settings
+) -> None:
+    post_event(message_event("Orphaned"))
+    actions.claim_events("dead-worker")
+    SlackEvent.objects.update(claimed_at=timezone.now() - timedelta(hours=1))
+    settings.SLACK_STALE_SECONDS = 60
+    worker.run_once()
+    assert SlackEvent.objects.get().state == WorkState.DONE
+    assert Message.objects.get().body_text == "Orphaned"
