@@ -181,3 +181,34 @@ def test_conversations_of_other_teams_are_not_mirrored(
     worker.run_once()
     assert not fake_slack.posts(SUPPORT_CHANNEL)
     assert not MirrorThread.objects.exists()
+
+
+def test_a_configured_mapping_to_a_partner_cannot_answer_from_the_team_channel(
+    email_conversation, slack: Slack, post_event: Post, people: Personas, fake_slack: FakeSlack
+) -> None:
+    SlackUserLink.objects.create(
+        workspace=slack.workspace, slack_user_id="UPARTNER", user=people.partner_a
+    )
+    thread_ts = mirror_thread(fake_slack)
+    post_event(
+        message_event("Shipped!", channel=SUPPORT_CHANNEL, user="UPARTNER", thread_ts=thread_ts)
+    )
+    worker.run_once()
+    assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
+    assert not any(
+        c.method == "users.info" and c.params.get("user") == "UPARTNER" for c in fake_slack.calls
+    )
+
+
+def test_a_configured_mapping_needs_no_lookup(
+    email_conversation, slack: Slack, post_event: Post, people: Personas, fake_slack: FakeSlack
+) -> None:
+    SlackUserLink.objects.create(
+        workspace=slack.workspace, slack_user_id="UBOBSLACK", user=people.teammate
+    )
+    thread_ts = mirror_thread(fake_slack)
+    post_event(
+        message_event("On its way.", channel=SUPPORT_CHANNEL, user="UBOBSLACK", thread_ts=thread_ts)
+    )
+    worker.run_once()
+    assert Message.objects.get(direction=Direction.OUTBOUND).author == people.teammate
