@@ -3,6 +3,7 @@ conversations into team channels and posts to Slack with retries. `make run` sta
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from slack_bridge import worker
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -24,13 +27,20 @@ class Command(BaseCommand):
     ) -> None:
         pause = settings.SLACK_POLL_SECONDS if interval is None else interval
         while True:
-            counts = worker.run_once()
             if once:
+                counts = worker.run_once()
                 self.stdout.write(
                     "slack_worker: {events} events, {log} log entries, {posts} posts".format(
                         **counts
                     )
                 )
                 return
+            try:
+                counts = worker.run_once()
+            except Exception:
+                # A database hiccup must not end the worker: claimed rows are taken
+                # again after SLACK_STALE_SECONDS, so nothing is lost.
+                logger.exception("slack_worker pass failed")
+                counts = {}
             if not any(counts.values()):
                 time.sleep(pause)
