@@ -17,6 +17,7 @@ class ConversationSerializer(serializers.ModelSerializer):
     assignee_name = serializers.CharField(source="assignee.full_name", read_only=True, default=None)
     inbox_name = serializers.CharField(source="inbox.name", read_only=True)
     partners = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
     first_response_seconds = serializers.FloatField(read_only=True)
     resolution_seconds = serializers.FloatField(read_only=True)
 
@@ -46,8 +47,13 @@ class ConversationSerializer(serializers.ModelSerializer):
             "first_response_seconds",
             "resolved_at",
             "resolution_seconds",
+            "tags",
+            "routing_trace",
         ]
         read_only_fields = fields
+
+    def get_tags(self, conversation: Conversation) -> list[str]:
+        return sorted(tag.name for tag in conversation.tags.all())
 
     def get_partners(self, conversation: Conversation) -> list[int]:
         # Partners see only their own organization among the shares.
