@@ -30,7 +30,8 @@ def open_deal_value(account_id: int | None) -> Decimal:
     value = Deal.objects.filter(account_id=account_id, stage__in=OPEN_STAGES).aggregate(
         top=Max("value")
     )["top"]
-    return value or Decimal("0")
+    # SQLite hands back Decimal("20000"), PostgreSQL Decimal("20000.00"): one form.
+    return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
 def compute_lead_score(

@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 
 from hub.actions import record_audit
@@ -304,3 +306,33 @@ def route_new_conversation(
     conversation.routing_trace = outcome.trace
     conversation.save()
     return outcome.trace
+
+
+# Editing rules: the admin and the REST API both end here.
+
+
+def check_can_edit_rules(user: User) -> None:
+    if not (user.is_active and user.is_supervisor):
+        raise PermissionDenied("Only supervisors and admins edit routing rules.")
+
+
+@transaction.atomic
+def do_save_routing_rule(rule: RoutingRule, *, by: User) -> RoutingRule:
+    check_can_edit_rules(by)
+    created = rule.pk is None
+    rule.full_clean()
+    rule.save()
+    record_audit(
+        by,
+        "routingrule.created" if created else "routingrule.updated",
+        rule,
+        {"conditions": rule.conditions, "actions": rule.actions, "position": rule.position},
+    )
+    return rule
+
+
+@transaction.atomic
+def do_delete_routing_rule(rule: RoutingRule, *, by: User) -> None:
+    check_can_edit_rules(by)
+    record_audit(by, "routingrule.deleted", rule)
+    rule.delete()
