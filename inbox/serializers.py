@@ -52,8 +52,23 @@ class ConversationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # Internal only: the trace names rules, agents and every partner a conversation is
+    # shared with, and tags carry account facts (tier…). They are in the API for staff
+    # and left out of events (whose data also reaches partner sockets) and of what
+    # partners read.
+    INTERNAL_FIELDS = ("tags", "routing_trace")
+
     def get_tags(self, conversation: Conversation) -> list[str]:
         return sorted(tag.name for tag in conversation.tags.all())
+
+    def to_representation(self, instance: Conversation) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not getattr(user, "is_internal", False):
+            for name in self.INTERNAL_FIELDS:
+                data.pop(name, None)
+        return data
 
     def get_partners(self, conversation: Conversation) -> list[int]:
         # Partners see only their own organization among the shares.

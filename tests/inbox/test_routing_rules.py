@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from hub.models import Contact, Tag, Task
 from inbox import notifications
-from inbox.models import Channel, ConversationShare, Message, Priority, RoutingRule
+from inbox.models import Channel, ConversationShare, Event, Message, Priority, RoutingRule
 from inbox.notifications import Notification
 from inbox.visibility import visible_conversations
 from tests.conftest import login_client
@@ -314,3 +314,27 @@ def test_bad_rules_are_refused_with_a_clear_message(
 def test_only_supervisors_edit_rules_in_the_domain(people: Personas) -> None:
     with pytest.raises(Exception, match="Only supervisors"):
         rule(people.agent, "Mine", {}, {"priority": "high"})
+
+
+def test_partners_never_read_the_trace_or_the_tags(people: Personas) -> None:
+    inbox = make_inbox(people.support)
+    rule(
+        people.supervisor,
+        "Both partners",
+        {},
+        {"share_with": "org-a", "add_tags": ["gold"]},
+    )
+    rule(people.supervisor, "And B", {}, {"share_with": "org-b"})
+    conversation = inbound(inbox, external_id="p1").conversation
+    url = f"/api/v1/conversations/{conversation.pk}/"
+
+    staff = login_client(people.agent).get(url).json()
+    partner = login_client(people.partner_b).get(url).json()
+
+    assert staff["tags"] == ["gold"]
+    assert "  → shared with partner Org A" in staff["routing_trace"]
+    assert partner["partners"] == [people.org_b.pk]
+    assert "routing_trace" not in partner
+    assert "tags" not in partner
+    created = Event.objects.get(type="conversation.created", conversation_id=conversation.pk)
+    assert "routing_trace" not in created.data["conversation"]
