@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from hub.actions import do_save_deal
@@ -195,3 +197,15 @@ def test_bad_scoring_settings_are_refused(fields: dict, field: str) -> None:
         LeadScoring(**fields).full_clean()
 
     assert field in error.value.message_dict
+
+
+def test_rescore_leads_applies_new_weights_to_everyone() -> None:
+    contact = customer(employees=1000)
+    LeadScoring.objects.create(**{**ZERO, "size_weight": 30})
+    out = StringIO()
+
+    call_command("rescore_leads", stdout=out)
+
+    contact.refresh_from_db()
+    assert contact.lead_score == 30
+    assert "1 contact(s) changed" in out.getvalue()
