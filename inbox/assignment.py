@@ -12,11 +12,13 @@ therefore run one after the other, and the second sees the first one's assignmen
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.db.models import Count
 
 from hub.actions import record_audit
-from hub.models import Team, User
+from hub.models import Team, TeamMembership, User
 from inbox.events import record_event
 from inbox.models import (
     AgentPresence,
@@ -28,6 +30,8 @@ from inbox.models import (
 )
 from inbox.serializers import conversation_data
 from inbox.visibility import conversation_audience
+
+logger = logging.getLogger(__name__)
 
 
 def open_load(user_ids: list[int]) -> dict[int, int]:
@@ -157,8 +161,17 @@ def drain_queues_for(user: User) -> int:
     if not user.is_internal:
         return 0
     teams = list(user.teams.order_by("id"))
-    # Lock order everywhere: TeamAssignment rows (team id order), then presence rows.
+    # Lock order everywhere: TeamAssignment rows (team id order), then presence rows
+    # (user id order). Taking every member's presence row of all these teams now, in
+    # one ordered statement, keeps the per-team locking below from acquiring them in
+    # team-by-team order, which could cross an inbound message's order.
     list(TeamAssignment.objects.select_for_update().filter(team__in=teams).order_by("team_id"))
+    list(
+        AgentPresence.objects.select_for_update()
+        .filter(user_id__in=TeamMembership.objects.filter(team__in=teams).values("user_id"))
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
     assigned: list[Conversation] = []
     for team in teams:
         assigned.extend(_drain_team_queue(team))
@@ -172,13 +185,19 @@ def drain_after_commit(user: User | None) -> None:
     if user is None or not user.is_internal:
         return
     user_id = user.pk
-    transaction.on_commit(lambda: _drain_for_id(user_id))
+    # robust: the caller's write has committed; a failed drain must not turn it into
+    # an error (the queue is drained again on the next trigger).
+    transaction.on_commit(lambda: _drain_for_id(user_id), robust=True)
 
 
 def _drain_for_id(user_id: int) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is not None:
+    if user is None:
+        return
+    try:
         drain_queues_for(user)
+    except DatabaseError:
+        logger.exception("draining the team queues for user %s failed", user_id)
 
 
 def _emit_updated(conversations: list[Conversation]) -> None:

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from hub.actions import record_audit
+from hub.actions import do_save_task, record_audit
 from hub.models import Contact, PartnerOrganization, Tag, Task, Team, TeamKind, User
 from hub.scoring import open_deal_value
 from inbox.assignment import assign_new_conversation
@@ -250,13 +250,15 @@ def _create_task(spec: str | dict[str, str], ctx: RoutingContext) -> str:
         assignee = (
             User.objects.filter(email__iexact=who, is_active=True).exclude(role="partner").first()
         )
-    task = Task.objects.create(
-        title=title[:200],
-        description=f"From conversation #{conversation.pk}: {conversation.subject}".strip(),
-        assignee=assignee,
-        team=None if assignee else conversation.team,
-        account=account,
-        contact=ctx.contact,
+    task = do_save_task(
+        Task(
+            title=title[:200],
+            description=f"From conversation #{conversation.pk}: {conversation.subject}".strip(),
+            assignee=assignee,
+            team=None if assignee else conversation.team,
+            account=account,
+            contact=ctx.contact,
+        )
     )
     owner = assignee.full_name if assignee else f"team {conversation.team}"
     return f"  → task '{task.title}' for {owner}"
