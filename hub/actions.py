@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hub import scoring
 from hub.models import (
     Account,
     ApiToken,
@@ -182,6 +183,7 @@ def do_save_deal(deal: Deal, *, by: User | None = None) -> Deal:
     deal.save()
     changes = {"stage": [previous_stage, deal.stage]} if previous_stage != deal.stage else {}
     record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
+    scoring.on_deal_saved(deal)
     return deal
 
 

@@ -19,6 +19,7 @@ from hub.models import (
     ContactEmail,
     ContactPhone,
     Deal,
+    LeadScoring,
     PartnerOrganization,
     Tag,
     Task,
@@ -182,6 +183,8 @@ class ContactAdmin(AuditedAdmin):
     autocomplete_fields = ["account", "owner"]
     filter_horizontal = ["tags"]
     inlines = [ContactPhoneInline, ContactEmailInline]
+    # Kept by lead scoring (hub.scoring), not typed in.
+    readonly_fields = ["lead_score", "interaction_count", "last_interaction_at"]
 
 
 class ContactInline(admin.TabularInline):
@@ -227,6 +230,14 @@ class TaskAdmin(AuditedAdmin):
         self, request: HttpRequest, obj: Task, form: forms.ModelForm, change: bool
     ) -> None:
         actions.do_save_task(obj, by=request.user)
+
+
+@admin.register(LeadScoring)
+class LeadScoringAdmin(AuditedAdmin):
+    """Weights of lead scoring and the deal-value automation (hub.scoring). Saving
+    does not rescore everyone: scores follow the next message or deal save."""
+
+    list_display = ["name", "is_active", "call_task_threshold", "nurture_tag"]
 
 
 @admin.register(ApiToken)

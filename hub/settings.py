@@ -24,6 +24,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "US").upper()
+# Words that mark a message as a sales enquiry (inbox.routing); empty: the built-in
+# list in English, Norwegian, German, French and Spanish.
+ROUTING_SALES_INTENT_WORDS = env_list("ROUTING_SALES_INTENT_WORDS", [])
 
 INSTALLED_APPS = [
     "daphne",

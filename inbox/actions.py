@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from hub.actions import record_audit
 from hub.models import Contact, PartnerOrganization, User
+from hub.scoring import record_interaction
 from inbox import outbound
+from inbox.assignment import drain_after_commit
 from inbox.events import record_event
 from inbox.models import (
     Conversation,
@@ -150,8 +152,12 @@ def _receive(
             Conversation.objects.filter(inbox=inbox, thread_key=thread_key).order_by("-id").first()
         )
     created = conversation is None
+    # Routing (issue 7): lead scores count every inbound message, before routing reads them.
+    scored_contact = contact or (conversation.contact if conversation is not None else None)
+    if scored_contact is not None:
+        record_interaction(scored_contact, now)
     if created:
-        conversation = Conversation(
+        conversation = Conversation.objects.create(
             inbox=inbox,
             channel=inbox.channel,
             contact=contact,
@@ -159,9 +165,10 @@ def _receive(
             thread_key=thread_key,
             last_message_at=now,
         )
-        trace = route_new_conversation(conversation)
-        conversation.save()
+        # Routing (issue 7): saved first, since rules add tags, shares and tasks to it.
+        trace = route_new_conversation(conversation, body_text=body_text, at=now)
         metadata = {**metadata, "routing": trace}
+        # (SLA: apply_sla(...) goes here, right after routing.)
     else:
         conversation = _fresh(conversation.pk)
         if conversation.status != ConversationStatus.OPEN:
@@ -280,8 +287,11 @@ def do_assign(conversation: Conversation, assignee: User | None, *, by: User) ->
     conversation = _fresh(conversation.pk)
     before = conversation_audience(conversation)
     previous = conversation.assignee_id
+    previous_assignee = conversation.assignee
     conversation.assignee = assignee
     conversation.save()
+    if previous is not None and assignee is not None and previous != assignee.pk:
+        drain_after_commit(previous_assignee)  # routing: their capacity freed up
     record_audit(
         by,
         "conversation.assigned",
@@ -316,6 +326,8 @@ def do_change_status(
     else:
         conversation.resolved_at = None
     conversation.save()
+    if status == ConversationStatus.RESOLVED and previous != status:
+        drain_after_commit(conversation.assignee)  # routing: their capacity freed up
     record_audit(by, "conversation.status", conversation, {"status": [previous, status]})
     _emit_conversation("conversation.updated", conversation)
     return conversation

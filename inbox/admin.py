@@ -3,7 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 
 from hub.admin import AuditedAdmin
-from inbox.models import Conversation, ConversationNote, ConversationShare, Event, Inbox, Message
+from inbox.models import (
+    Conversation,
+    ConversationNote,
+    ConversationShare,
+    Event,
+    Inbox,
+    Message,
+    RoutingRule,
+    TeamAssignment,
+)
 
 
 @admin.register(Inbox)
@@ -57,6 +66,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "last_message_at",
         "first_response_at",
         "resolved_at",
+        "routing_trace",
     ]
     fields = ["subject", "priority", *readonly_fields]
     inlines = [MessageInline]
@@ -90,3 +100,22 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(AuditedAdmin):
+    """Supervisors edit rules here; RoutingRule.clean() explains a bad condition or
+    action next to its field."""
+
+    list_display = ["position", "name", "is_active", "stop_processing", "updated_at"]
+    list_display_links = ["name"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    ordering = ["position", "id"]
+
+
+@admin.register(TeamAssignment)
+class TeamAssignmentAdmin(AuditedAdmin):
+    list_display = ["team", "strategy", "auto_assign", "last_assigned"]
+    readonly_fields = ["last_assigned"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from hub.demo import DemoCore
 from inbox import actions
-from inbox.models import Channel, Inbox
+from inbox.models import AssignmentStrategy, Channel, Inbox, RoutingRule, TeamAssignment
 
 DEMO_PHONE_NUMBER = "+15005550006"
 
@@ -44,6 +44,19 @@ def seed_inbox_demo(sender: Any, core: DemoCore, stdout: Any, **kwargs: Any) -> 
         )[0]
         for key, (name, channel, address) in specs.items()
     }
+    # Routing (issue 7): one rule to show the trace, and automatic assignment in
+    # Support (queued until an agent's console is online). Sales intent is built in.
+    RoutingRule.objects.get_or_create(
+        name="Gold accounts",
+        defaults={
+            "position": 10,
+            "conditions": {"tier": ["gold", "platinum"]},
+            "actions": {"priority": "high", "add_tags": ["gold"]},
+        },
+    )
+    TeamAssignment.objects.get_or_create(
+        team=core.support, defaults={"strategy": AssignmentStrategy.ROUND_ROBIN}
+    )
     email, chat = created["support-email"], created["demo"]
     inboxes = {"chat": chat, "email": email}
     for index, (channel, country, text) in enumerate(CONVERSATIONS):

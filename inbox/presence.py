@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.models import User
+from inbox.assignment import drain_after_commit
 from inbox.events import record_event
 from inbox.models import (
     AgentPresence,
@@ -48,6 +49,9 @@ def _settle(user: User, presence: AgentPresence, now: datetime, timeout: timedel
             {"user": user.pk, "name": user.full_name, "status": effective},
             presence_audience(user),
         )
+        if effective == PresenceStatus.ONLINE:
+            # Routing: queued conversations of the agent's teams go to them now.
+            drain_after_commit(user)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ class ConversationSerializer(serializers.ModelSerializer):
     assignee_name = serializers.CharField(source="assignee.full_name", read_only=True, default=None)
     inbox_name = serializers.CharField(source="inbox.name", read_only=True)
     partners = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
     first_response_seconds = serializers.FloatField(read_only=True)
     resolution_seconds = serializers.FloatField(read_only=True)
 
@@ -46,8 +47,28 @@ class ConversationSerializer(serializers.ModelSerializer):
             "first_response_seconds",
             "resolved_at",
             "resolution_seconds",
+            "tags",
+            "routing_trace",
         ]
         read_only_fields = fields
+
+    # Internal only: the trace names rules, agents and every partner a conversation is
+    # shared with, and tags carry account facts (tier…). They are in the API for staff
+    # and left out of events (whose data also reaches partner sockets) and of what
+    # partners read.
+    INTERNAL_FIELDS = ("tags", "routing_trace")
+
+    def get_tags(self, conversation: Conversation) -> list[str]:
+        return sorted(tag.name for tag in conversation.tags.all())
+
+    def to_representation(self, instance: Conversation) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not getattr(user, "is_internal", False):
+            for name in self.INTERNAL_FIELDS:
+                data.pop(name, None)
+        return data
 
     def get_partners(self, conversation: Conversation) -> list[int]:
         # Partners see only their own organization among the shares.

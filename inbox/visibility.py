@@ -13,7 +13,7 @@ from inbox.models import Channel, Conversation, ConversationNote, ConversationSh
 
 def visible_conversations(user: Any) -> QuerySet[Conversation]:
     base = Conversation.objects.select_related("contact", "team", "assignee", "inbox")
-    base = base.prefetch_related("shares")
+    base = base.prefetch_related("shares", "tags")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return base.none()
     if user.is_internal:

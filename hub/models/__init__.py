@@ -11,6 +11,7 @@ from hub.models.crm import (
     TaskStatus,
 )
 from hub.models.organization import PartnerOrganization, Team, TeamKind, TeamMembership
+from hub.models.scoring import LeadScoring
 from hub.models.tokens import ApiToken
 from hub.models.users import Role, User
 
@@ -23,6 +24,7 @@ __all__ = [
     "ContactPhone",
     "Deal",
     "DealStage",
+    "LeadScoring",
     "PartnerOrganization",
     "Role",
     "Tag",

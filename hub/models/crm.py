@@ -80,6 +80,10 @@ class Contact(models.Model):
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code"))
     language = models.CharField(_("language"), max_length=10, blank=True)
     lead_score = models.IntegerField(_("lead score"), default=0)
+    # Kept by inbox on every inbound message (hub cannot read inbox's tables) and read
+    # by lead scoring (hub.scoring).
+    interaction_count = models.PositiveIntegerField(_("interactions"), default=0)
+    last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

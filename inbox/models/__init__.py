@@ -14,9 +14,11 @@ from inbox.models.conversations import (
 )
 from inbox.models.events import Event
 from inbox.models.presence import AgentPresence, ConsoleSession, ConversationViewer, PresenceStatus
+from inbox.models.routing import AssignmentStrategy, RoutingRule, TeamAssignment
 
 __all__ = [
     "AgentPresence",
+    "AssignmentStrategy",
     "Attachment",
     "Channel",
     "ChatVisitor",
@@ -33,4 +35,6 @@ __all__ = [
     "MessageStatus",
     "PresenceStatus",
     "Priority",
+    "RoutingRule",
+    "TeamAssignment",
 ]

@@ -119,6 +119,12 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Why the conversation landed where it did, one readable line per step
+    # (inbox.routing); shown to agents.
+    routing_trace = models.JSONField(_("routing trace"), default=list, blank=True)
+    tags = models.ManyToManyField(
+        "hub.Tag", blank=True, related_name="conversations", verbose_name=_("tags")
+    )
 
     class Meta:
         ordering = ["-last_message_at", "-id"]
