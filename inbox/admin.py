@@ -3,7 +3,18 @@ from __future__ import annotations
 from django.contrib import admin
 
 from hub.admin import AuditedAdmin
-from inbox.models import Conversation, ConversationNote, ConversationShare, Event, Inbox, Message
+from inbox.models import (
+    BusinessHours,
+    Conversation,
+    ConversationNote,
+    ConversationShare,
+    Event,
+    Holiday,
+    Inbox,
+    Message,
+    OpeningInterval,
+    SlaPolicy,
+)
 
 
 @admin.register(Inbox)
@@ -90,3 +101,30 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+class OpeningIntervalInline(admin.TabularInline):
+    model = OpeningInterval
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(AuditedAdmin):
+    list_display = ["team", "time_zone"]
+    inlines = [OpeningIntervalInline, HolidayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(AuditedAdmin):
+    list_display = [
+        "priority",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "warning_minutes",
+    ]

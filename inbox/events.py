@@ -45,7 +45,8 @@ EVENT_SCHEMAS: dict[str, frozenset[str]] = {
     "presence.changed": frozenset({"user", "name", "status"}),
     "typing": frozenset({"conversation", "typing"}),
     "collision": frozenset({"conversation", "viewers"}),
-    "sla.warning": frozenset({"conversation"}),
+    "sla.warning": frozenset({"conversation", "target", "due_at"}),
+    "sla.breached": frozenset({"conversation", "target", "due_at", "supervisors"}),
 }
 
 

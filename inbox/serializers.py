@@ -46,6 +46,13 @@ class ConversationSerializer(serializers.ModelSerializer):
             "first_response_seconds",
             "resolved_at",
             "resolution_seconds",
+            "first_response_due_at",
+            "next_response_due_at",
+            "resolution_due_at",
+            "first_response_breached",
+            "next_response_breached",
+            "resolution_breached",
+            "sla_breached_at",
         ]
         read_only_fields = fields
 

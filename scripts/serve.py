@@ -18,6 +18,7 @@ PYTHON = sys.executable
 WORKERS: list[list[str]] = [
     ["mail_sync"],  # IMAP ingest (IDLE) and the SMTP outbox
     ["sms_outbox"],  # retries SMS replies that could not go out right after commit
+    ["sla_watch"],  # SLA warnings, breach flags and escalations
 ]
 
 

@@ -14,10 +14,19 @@ from inbox.models.conversations import (
 )
 from inbox.models.events import Event
 from inbox.models.presence import AgentPresence, ConsoleSession, ConversationViewer, PresenceStatus
+from inbox.models.sla import (
+    BusinessHours,
+    Holiday,
+    OpeningInterval,
+    SlaPolicy,
+    SlaTarget,
+    Weekday,
+)
 
 __all__ = [
     "AgentPresence",
     "Attachment",
+    "BusinessHours",
     "Channel",
     "ChatVisitor",
     "ConsoleSession",
@@ -28,9 +37,14 @@ __all__ = [
     "ConversationViewer",
     "Direction",
     "Event",
+    "Holiday",
     "Inbox",
     "Message",
     "MessageStatus",
+    "OpeningInterval",
     "PresenceStatus",
     "Priority",
+    "SlaPolicy",
+    "SlaTarget",
+    "Weekday",
 ]
