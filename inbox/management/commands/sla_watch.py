@@ -22,7 +22,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, once: bool = False, interval: float = 30.0, **kwargs: Any) -> None:
         while True:
-            close_old_connections()
             counts = check_slas()
             if once:
                 self.stdout.write(
@@ -30,3 +29,4 @@ class Command(BaseCommand):
                 )
                 return
             time.sleep(interval)
+            close_old_connections()
