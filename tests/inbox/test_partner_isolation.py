@@ -466,3 +466,37 @@ def test_a_url_the_walk_does_not_know_fails_the_walk() -> None:
     assert {"conversation-detail", "note-detail", "document-detail"} <= {
         entry.name for _pattern, entry, _ns in walk()
     }
+
+
+@pytest.mark.django_db
+def test_sharing_notes_and_documents_with_partners_is_audited_and_pushed(
+    people: Personas, settings: Any, tmp_path: Path
+) -> None:
+    from inbox.models import Event
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    settings.SEARCH_INDEX_IN_BACKGROUND = False
+    for_a = Sharing(visibility="partner", partners=[people.org_a])
+    note = kb_actions.do_add_note("Spec for the supplier", by=people.agent, sharing=for_a)
+    document = kb_actions.do_upload_document(b"price list", "prices.txt", by=people.agent)
+    kb_actions.do_update_document(document, by=people.agent, sharing=for_a)
+    kb_actions.do_edit_note(
+        note, by=people.agent, sharing=Sharing(visibility="partner", partners=[people.org_b])
+    )
+    audit = AuditLogEntry.objects.filter(action__endswith=".partners").order_by("id")
+    assert [(e.action, e.changes) for e in audit] == [
+        ("note.partners", {"added": [people.org_a.pk], "removed": []}),
+        ("document.partners", {"added": [people.org_a.pk], "removed": []}),
+        ("note.partners", {"added": [people.org_b.pk], "removed": [people.org_a.pk]}),
+    ]
+    pushed = [
+        (e.type, e.data["item"]["id"], sorted(e.audience_keys))
+        for e in Event.objects.filter(type__in=["note.shared", "note.unshared", "document.shared"])
+    ]
+    assert pushed == [
+        ("note.shared", note.pk, [f"partner.{people.org_a.pk}"]),
+        ("document.shared", document.pk, [f"partner.{people.org_a.pk}"]),
+        ("note.shared", note.pk, [f"partner.{people.org_b.pk}"]),
+        ("note.unshared", note.pk, [f"partner.{people.org_a.pk}"]),
+    ]
