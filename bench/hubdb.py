@@ -44,9 +44,10 @@ def migrate() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def seed(users: int) -> tuple[object, list[str]]:
+def seed(users: int, name: str = "bench") -> tuple[object, list[str]]:
     """One team with `users` agents, all online and signed in, and a chat inbox of
-    that team. Returns the inbox and one session cookie per agent."""
+    that team. Returns the inbox and one session cookie per agent. Teams seeded under
+    different names see none of each other's conversations."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
@@ -55,11 +56,11 @@ def seed(users: int) -> tuple[object, list[str]]:
     from hub.models import Role, Team, TeamKind, TeamMembership, User
     from inbox.models import AgentPresence, Channel, Inbox, PresenceStatus
 
-    team = Team.objects.create(name="Bench", slug="bench", kind=TeamKind.SUPPORT)
+    team = Team.objects.create(name=name.title(), slug=name, kind=TeamKind.SUPPORT)
     unusable = make_password(None)
     agents = User.objects.bulk_create(
         User(
-            email=f"agent{i}@bench.test",
+            email=f"agent{i}@{name}.test",
             full_name=f"Agent {i}",
             role=Role.AGENT,
             password=unusable,
@@ -82,6 +83,6 @@ def seed(users: int) -> tuple[object, list[str]]:
         session.create()
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
     inbox = Inbox.objects.create(
-        key="bench", name="Bench inbox", channel=Channel.CHAT, default_team=team
+        key=name, name=f"{name.title()} inbox", channel=Channel.CHAT, default_team=team
     )
     return inbox, cookies

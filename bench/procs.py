@@ -104,3 +104,40 @@ def profiled(pid: int, output: Path | None) -> Iterator[None]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def nginx(upstream_ports: list[int], work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """nginx (Debian package) proxying HTTP and the websocket upgrade to the given
+    Daphne ports, configured from bench/nginx.conf."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise RuntimeError("nginx is not installed: apt-get install nginx-light")
+    port = free_port()
+    prefix = work / "nginx"
+    prefix.mkdir(exist_ok=True)
+    config = (ROOT / "bench" / "nginx.conf").read_text()
+    for key, value in {
+        "{prefix}": str(prefix),
+        "{listen}": str(port),
+        "{upstreams}": "\n".join(f"        server 127.0.0.1:{p};" for p in upstream_ports),
+    }.items():
+        config = config.replace(key, value)
+    (prefix / "nginx.conf").write_text(config)
+    log = prefix / "nginx.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        _wait_listening(port, process, log)
+        yield port, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -6,6 +6,11 @@ Rows so far:
           one Daphne process (p50, p99, time until the last console has it), against
           a minimal Channels consumer (the framework's floor) and a bare `websockets`
           broadcast server holding the same N clients.
+  fanout2 the same with two Daphne processes behind nginx (N/2 consoles each, the
+          shared channel layer between them): the deployment of docs/deployment.md.
+  screenpop  a signed Twilio voice webhook -> `call.incoming` at the rung agent's
+          console, with --contacts contacts (default 1,000,000; PostgreSQL only),
+          p50/p99 over --calls calls, against the indexed E.164 lookup in raw SQL.
   memory  memory per idle console socket: RSS of the server before and after
           opening N idle sockets, divided by N, against the same two baselines.
 
@@ -40,10 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import hubdb, machine, procs  # noqa: E402
+from bench import hubdb, machine, procs, screen_pop  # noqa: E402
 from bench.clients import Fleet, progress, progress_done  # noqa: E402
 
-ROWS = ("fanout", "memory")
+ROWS = ("fanout", "fanout2", "memory", "screenpop")
+FANOUT_ROWS = {"fanout", "fanout2"}
 WARMUP_MESSAGES = 2
 
 
@@ -85,8 +91,11 @@ class Target:
 
     result: ServerResult
     fleet: Fleet
-    pid: int
+    pids: list[int]
     trigger: Trigger
+
+    def rss_kib(self) -> int:
+        return sum(procs.rss_kib(pid) for pid in self.pids)
 
 
 async def connect_fleet(target: Target, sockets: int) -> None:
@@ -95,11 +104,11 @@ async def connect_fleet(target: Target, sockets: int) -> None:
     started = time.monotonic()
     await fleet.connect(1, result.name)
     await asyncio.sleep(1)
-    result.rss_before_kib = procs.rss_kib(target.pid)
+    result.rss_before_kib = target.rss_kib()
     await fleet.connect(sockets - 1, result.name)
     result.connect_seconds = time.monotonic() - started
     await asyncio.sleep(1)
-    result.rss_after_kib = procs.rss_kib(target.pid)
+    result.rss_after_kib = target.rss_kib()
     result.sockets = fleet.size
     progress_done()
 
@@ -166,8 +175,26 @@ def hub_env(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
+def start_two_process_hub(
+    servers: contextlib.ExitStack, args: argparse.Namespace
+) -> tuple[int, list[int]]:
+    """Two Daphne processes and nginx in front of them; returns nginx's port and the
+    pids whose memory counts (the two Daphne processes)."""
+    work = args.work_dir
+    daphnes = [
+        servers.enter_context(
+            procs.server(
+                procs.daphne("hub.asgi:application"), work / f"hub2-{n}.log", hub_env(args)
+            )
+        )
+        for n in (1, 2)
+    ]
+    nginx_port, _ = servers.enter_context(procs.nginx([port for port, _ in daphnes], work))
+    return nginx_port, [process.pid for _, process in daphnes]
+
+
 async def run_all(
-    args: argparse.Namespace, inbox: object, cookies: list[str]
+    args: argparse.Namespace, seeded: dict[str, tuple[object, list[str]]]
 ) -> dict[str, ServerResult]:
     from websockets.asyncio.client import connect
 
@@ -182,11 +209,26 @@ async def run_all(
         bare_port, bare = servers.enter_context(
             procs.server(["-m", "bench.bare_server", "--port", "{port}"], work / "bare.log")
         )
+        inbox, cookies = seeded["hub"]
         hub_result = ServerResult("hub")
         hub_fleet = Fleet(
             f"ws://127.0.0.1:{hub_port}/ws/console/", f"http://127.0.0.1:{hub_port}", cookies
         )
-        targets = [Target(hub_result, hub_fleet, hub.pid, hub_trigger(inbox, hub_result.write_ms))]
+        targets = [
+            Target(hub_result, hub_fleet, [hub.pid], hub_trigger(inbox, hub_result.write_ms))
+        ]
+        if "hub2" in seeded:
+            # Its own team and inbox: its consoles see none of the one-process row's
+            # messages, and the other way round.
+            nginx_port, pids = start_two_process_hub(servers, args)
+            inbox2, cookies2 = seeded["hub2"]
+            result2 = ServerResult("hub2")
+            fleet2 = Fleet(
+                f"ws://127.0.0.1:{nginx_port}/ws/console/",
+                f"http://127.0.0.1:{nginx_port}",
+                cookies2,
+            )
+            targets.append(Target(result2, fleet2, pids, hub_trigger(inbox2, result2.write_ms)))
         async with contextlib.AsyncExitStack() as controls:
             for name, port, process, path, control in (
                 ("floor", floor_port, floor, "/ws/floor/", "/ws/control/"),
@@ -203,18 +245,18 @@ async def run_all(
                     await ctrl.send(json.dumps({"seq": seq, "size": size}))
 
                 fleet = Fleet(base + path, f"http://127.0.0.1:{port}", [None] * args.sockets)
-                targets.append(Target(ServerResult(name), fleet, process.pid, trigger))
+                targets.append(Target(ServerResult(name), fleet, [process.pid], trigger))
             try:
                 for target in targets:
                     await connect_fleet(target, args.sockets)
-                if "fanout" in args.rows:
+                if FANOUT_ROWS & set(args.rows):
                     for target in targets:
                         target.fleet.start_reading()
                     with contextlib.ExitStack() as profilers:
                         for target in targets:
                             if target.result.name in args.profile:
                                 output = work / f"profile-{target.result.name}.txt"
-                                profilers.enter_context(procs.profiled(target.pid, output))
+                                profilers.enter_context(procs.profiled(target.pids[0], output))
                         await send_messages(targets, args)
                 hub_result.frame_bytes = hub_fleet.frame_bytes
             finally:
@@ -229,8 +271,14 @@ BASELINES = {"floor": "minimal Channels consumer", "bare": "bare websockets broa
 def table(results: dict[str, ServerResult], args: argparse.Namespace) -> list[list[str]]:
     rows: list[list[str]] = []
 
-    def add(label: str, unit: str, figure: Callable[[ServerResult], float], fmt: str) -> None:
-        ours = figure(results["hub"])
+    def add(
+        label: str,
+        unit: str,
+        figure: Callable[[ServerResult], float],
+        fmt: str,
+        ours_key: str = "hub",
+    ) -> None:
+        ours = figure(results[ours_key])
         for i, key in enumerate(BASELINES):
             base = figure(results[key])
             ratio = ours / base if base else float("nan")
@@ -245,23 +293,78 @@ def table(results: dict[str, ServerResult], args: argparse.Namespace) -> list[li
             )
 
     n = args.sockets
-    if "fanout" in args.rows:
-        add(f"fan-out to {n} consoles, p50", "ms", lambda r: r.percentile(0.50), ".1f")
-        add(f"fan-out to {n} consoles, p99", "ms", lambda r: r.percentile(0.99), ".1f")
+    for row, key, where in (
+        ("fanout", "hub", "one process"),
+        ("fanout2", "hub2", f"2 processes x {n // 2} behind nginx"),
+    ):
+        if row not in args.rows:
+            continue
         add(
-            f"fan-out, last of {n} (median of {args.messages})",
+            f"fan-out to {n} consoles, p50 ({where})",
+            "ms",
+            lambda r: r.percentile(0.50),
+            ".1f",
+            key,
+        )
+        add(
+            f"fan-out to {n} consoles, p99 ({where})",
+            "ms",
+            lambda r: r.percentile(0.99),
+            ".1f",
+            key,
+        )
+        add(
+            f"fan-out, last of {n}, median of {args.messages} ({where})",
             "ms",
             lambda r: statistics.median(r.lasts()),
             ".1f",
+            key,
         )
         add(
-            f"fan-out, last of {n} (worst of {args.messages})",
+            f"fan-out, last of {n}, worst of {args.messages} ({where})",
             "ms",
             lambda r: max(r.lasts()),
             ".1f",
+            key,
         )
     if "memory" in args.rows:
         add(f"memory per idle socket ({n})", "KiB", lambda r: r.kib_per_socket, ".1f")
+    return rows
+
+
+def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.ScreenPopResult:
+    from hub.models import User
+
+    result = screen_pop.ScreenPopResult(contacts=args.contacts)
+    screen_pop.seed_contacts(args.contacts)
+    agent = User.objects.get(email="agent0@bench-hub.test")
+    screen_pop.seed_phone_line(agent)
+    env = {**hub_env(args), **screen_pop.server_env()}
+    with procs.server(
+        procs.daphne("hub.asgi:application"), args.work_dir / "screenpop.log", env
+    ) as (port, _):
+        asyncio.run(screen_pop.measure_pops(port, agent_cookie, result, args.calls))
+    screen_pop.measure_sql(result, args.calls)
+    return result
+
+
+def screen_pop_rows(result: screen_pop.ScreenPopResult) -> list[list[str]]:
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    rows = []
+    for q, name in ((0.50, "p50"), (0.99, "p99")):
+        ours, base = pct(result.pop_ms, q), pct(result.sql_ms, q)
+        rows.append(
+            [
+                f"screen pop, {result.contacts:,} contacts, {name} of {result.calls} calls",
+                f"{ours:.1f} ms",
+                "indexed E.164 lookup, raw SQL",
+                f"{base:.2f} ms",
+                f"{ours / base:.0f}x" if base else "n/a",
+            ]
+        )
     return rows
 
 
@@ -289,7 +392,7 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
             for k, r in results.items()
         ),
     ]
-    if "fanout" in args.rows:
+    if FANOUT_ROWS & set(args.rows):
         lines.append(
             f"hub frame: {hub.frame_bytes} bytes; receive_message in its thread (write, commit, "
             f"doorbell; included in the hub's figures): median "
@@ -297,13 +400,18 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
         )
         missing = {k: r.missing for k, r in results.items() if r.missing}
         lines.append(f"missing deliveries: {missing or 'none'}")
-        floor_ratio = statistics.median(hub.lasts()) / statistics.median(results["floor"].lasts())
-        bare_ratio = statistics.median(hub.lasts()) / statistics.median(results["bare"].lasts())
-        lines.append(
-            f"targets (last console, median): <= 1.2x the Channels floor: {floor_ratio:.2f}x "
-            f"({'met' if floor_ratio <= 1.2 else 'NOT met'}); <= 3x bare broadcast: "
-            f"{bare_ratio:.2f}x ({'met' if bare_ratio <= 3 else 'NOT met'})"
-        )
+        for key in ("hub", "hub2"):
+            if key not in results:
+                continue
+            ours = statistics.median(results[key].lasts())
+            floor_ratio = ours / statistics.median(results["floor"].lasts())
+            bare_ratio = ours / statistics.median(results["bare"].lasts())
+            lines.append(
+                f"targets for {key} (last console, median): <= 1.2x the Channels floor: "
+                f"{floor_ratio:.2f}x ({'met' if floor_ratio <= 1.2 else 'NOT met'}); "
+                f"<= 3x bare broadcast: {bare_ratio:.2f}x "
+                f"({'met' if bare_ratio <= 3 else 'NOT met'})"
+            )
     return lines
 
 
@@ -332,6 +440,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["hub", "floor", "bare"],
         help="sample this server with py-spy while the messages go out (collapsed stacks)",
     )
+    parser.add_argument(
+        "--contacts", type=int, default=1_000_000, help="contacts seeded for the screen-pop row"
+    )
+    parser.add_argument("--calls", type=int, default=1000, help="calls of the screen-pop row")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     args.rows = ROWS if args.row == "all" else (args.row,)
@@ -359,18 +471,34 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         progress("migrating the throw-away database")
         hubdb.migrate()
-        progress(f"creating {args.sockets} signed-in agents")
-        inbox, cookies = hubdb.seed(args.sockets)
+        seeded = {}
+        for key in ("hub", "hub2") if "fanout2" in args.rows else ("hub",):
+            progress(f"creating {args.sockets} signed-in agents for {key}")
+            seeded[key] = hubdb.seed(args.sockets, name=f"bench-{key}")
         progress_done()
-        results = asyncio.run(run_all(args, inbox, cookies))
+        results = asyncio.run(run_all(args, seeded))
+        pop = None
+        if "screenpop" in args.rows:
+            if not database_url.startswith("postgres"):
+                print("screenpop: skipped, it needs PostgreSQL (DATABASE_URL=postgres://...)")
+            else:
+                pop = run_screen_pop(args, seeded["hub"][1][0])
         from django.db import connections
 
         connections.close_all()
+    rows = table(results, args) + (screen_pop_rows(pop) if pop else [])
     print()
-    print(render(table(results, args), args.markdown))
+    print(render(rows, args.markdown))
     print()
     for line in notes(results, args):
         print(f"- {line}")
+    if pop:
+        http = sorted(pop.http_ms)
+        print(
+            f"- screen pop: webhook answered (TwiML) after a median {http[len(http) // 2]:.1f} ms; "
+            f"missing pops: {pop.missing}; target p99 < 20 ms: "
+            f"{'met' if pop.pop_ms and sorted(pop.pop_ms)[int(0.99 * len(pop.pop_ms))] < 20 else 'NOT met'}"
+        )
     print(f"- server logs: {work_dir}")
     return 0
 

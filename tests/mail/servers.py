@@ -168,13 +168,14 @@ class RecordingHandler:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.handler = RecordingHandler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller.loop.is_running():
+            self.controller.stop()
