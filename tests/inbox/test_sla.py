@@ -225,3 +225,19 @@ def test_two_watchers_at_once_escalate_a_breach_once(people: Personas, policy: S
     assert sum(r["breaches"] for r in results) == len(conversations)
     assert len(events("sla.breached")) == len(conversations)
     assert AuditLogEntry.objects.filter(action="conversation.sla_breached").count() == 5
+
+
+def test_each_next_response_clock_warns_once(people: Personas, policy: SlaPolicy) -> None:
+    inbox = make_inbox(people.support)
+    conversation = inbound(inbox, thread_key="n").conversation
+    actions.do_reply(conversation, "Looking", by=people.agent)
+    for round_ in range(2):
+        inbound(inbox, f"And now? {round_}", thread_key="n")
+        conversation.refresh_from_db()
+        due = conversation.next_response_due_at
+        assert check_slas(due - timedelta(minutes=1))["warnings"] == 1
+        assert check_slas(due - timedelta(seconds=30))["warnings"] == 0
+        actions.do_reply(conversation, "Answer", by=people.agent)
+    warnings = [e.data for e in events("sla.warning") if e.data["target"] == "next_response"]
+    assert len(warnings) == 2
+    assert warnings[0]["due_at"] != warnings[1]["due_at"]
