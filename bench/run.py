@@ -11,6 +11,10 @@ Rows so far:
   screenpop  a signed Twilio voice webhook -> `call.incoming` at the rung agent's
           console, with --contacts contacts (default 1,000,000; PostgreSQL only),
           p50/p99 over --calls calls, against the indexed E.164 lookup in raw SQL.
+  search  --documents notes in five languages (default 100,000) indexed by Whoosh and
+          by PostgreSQL (items/s), then top-20 queries with snippets and the
+          permission filter (p50, p95); each backend the other's baseline
+          (PostgreSQL only, since it measures both).
   memory  memory per idle console socket: RSS of the server before and after
           opening N idle sockets, divided by N, against the same two baselines.
 
@@ -45,10 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import hubdb, machine, procs, screen_pop  # noqa: E402
+from bench import hubdb, machine, procs, screen_pop, search_bench  # noqa: E402
 from bench.clients import Fleet, progress, progress_done  # noqa: E402
 
-ROWS = ("fanout", "fanout2", "memory", "screenpop")
+ROWS = ("fanout", "fanout2", "memory", "screenpop", "search")
 FANOUT_ROWS = {"fanout", "fanout2"}
 WARMUP_MESSAGES = 2
 
@@ -348,6 +352,14 @@ def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.Sc
     return result
 
 
+def run_search(args: argparse.Namespace) -> list[search_bench.BackendResult]:
+    from hub.models import TeamMembership, User
+
+    agent = User.objects.get(email="agent0@bench-hub.test")
+    team = TeamMembership.objects.filter(user=agent).first().team  # type: ignore[union-attr]
+    return search_bench.run(args.documents, args.queries, agent, team)
+
+
 def screen_pop_rows(result: screen_pop.ScreenPopResult) -> list[list[str]]:
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
@@ -444,6 +456,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--contacts", type=int, default=1_000_000, help="contacts seeded for the screen-pop row"
     )
     parser.add_argument("--calls", type=int, default=1000, help="calls of the screen-pop row")
+    parser.add_argument(
+        "--documents", type=int, default=100_000, help="notes seeded for the search row"
+    )
+    parser.add_argument("--queries", type=int, default=500, help="queries of the search row")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     args.rows = ROWS if args.row == "all" else (args.row,)
@@ -483,14 +499,23 @@ def main(argv: list[str] | None = None) -> int:
                 print("screenpop: skipped, it needs PostgreSQL (DATABASE_URL=postgres://...)")
             else:
                 pop = run_screen_pop(args, seeded["hub"][1][0])
+        found = None
+        if "search" in args.rows:
+            if not database_url.startswith("postgres"):
+                print("search: skipped, it needs PostgreSQL (DATABASE_URL=postgres://...)")
+            else:
+                found = run_search(args)
         from django.db import connections
 
         connections.close_all()
     rows = table(results, args) + (screen_pop_rows(pop) if pop else [])
+    rows += search_bench.rows(found) if found else []
     print()
     print(render(rows, args.markdown))
     print()
     for line in notes(results, args):
+        print(f"- {line}")
+    for line in search_bench.notes(found) if found else []:
         print(f"- {line}")
     if pop:
         http = sorted(pop.http_ms)
