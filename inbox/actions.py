@@ -29,6 +29,7 @@ from inbox.models import (
 )
 from inbox.routing import route_new_conversation
 from inbox.serializers import conversation_data, message_data, note_data
+from inbox.sla import apply_sla, sla_on_reply, sla_on_status
 from inbox.visibility import conversation_audience, visitor_keys
 
 MAX_BODY_LENGTH = 20_000
@@ -167,8 +168,9 @@ def _receive(
         )
         # Routing (issue 7): saved first, since rules add tags, shares and tasks to it.
         trace = route_new_conversation(conversation, body_text=body_text, at=now)
+        apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
+        conversation.save()
         metadata = {**metadata, "routing": trace}
-        # (SLA: apply_sla(...) goes here, right after routing.)
     else:
         conversation = _fresh(conversation.pk)
         if conversation.status != ConversationStatus.OPEN:
@@ -179,6 +181,7 @@ def _receive(
         if contact is not None and conversation.contact_id is None:
             conversation.contact = contact
         conversation.last_message_at = now
+        apply_sla(conversation, now)  # SLA (issue 7): next-response (and reopen) due times
         conversation.save()
     message = Message.objects.create(
         conversation=conversation,
@@ -232,6 +235,7 @@ def do_reply(conversation: Conversation, body: str, *, by: User) -> Message:
     outbound.queue_outbound(message)
     if conversation.first_response_at is None:
         conversation.first_response_at = now
+    sla_on_reply(conversation)  # SLA (issue 7): first response met, next-response clock stops
     conversation.last_message_at = now
     conversation.save()
     _emit_message(message, conversation)
@@ -325,6 +329,7 @@ def do_change_status(
         conversation.resolved_at = conversation.resolved_at or now
     else:
         conversation.resolved_at = None
+    sla_on_status(conversation, now)  # SLA (issue 7): resolution clock stops or restarts
     conversation.save()
     if status == ConversationStatus.RESOLVED and previous != status:
         drain_after_commit(conversation.assignee)  # routing: their capacity freed up

@@ -4,13 +4,17 @@ from django.contrib import admin
 
 from hub.admin import AuditedAdmin
 from inbox.models import (
+    BusinessHours,
     Conversation,
     ConversationNote,
     ConversationShare,
     Event,
+    Holiday,
     Inbox,
     Message,
+    OpeningInterval,
     RoutingRule,
+    SlaPolicy,
     TeamAssignment,
 )
 
@@ -119,3 +123,30 @@ class RoutingRuleAdmin(AuditedAdmin):
 class TeamAssignmentAdmin(AuditedAdmin):
     list_display = ["team", "strategy", "auto_assign", "last_assigned"]
     readonly_fields = ["last_assigned"]
+
+
+class OpeningIntervalInline(admin.TabularInline):
+    model = OpeningInterval
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(AuditedAdmin):
+    list_display = ["team", "time_zone"]
+    inlines = [OpeningIntervalInline, HolidayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(AuditedAdmin):
+    list_display = [
+        "priority",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "warning_minutes",
+    ]

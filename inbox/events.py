@@ -45,7 +45,13 @@ EVENT_SCHEMAS: dict[str, frozenset[str]] = {
     "presence.changed": frozenset({"user", "name", "status"}),
     "typing": frozenset({"conversation", "typing"}),
     "collision": frozenset({"conversation", "viewers"}),
-    "sla.warning": frozenset({"conversation"}),
+    "sla.warning": frozenset({"conversation", "target", "due_at"}),
+    # Notes and documents of kb_documents shared with / withdrawn from a partner.
+    "note.shared": frozenset({"item"}),
+    "note.unshared": frozenset({"item"}),
+    "document.shared": frozenset({"item"}),
+    "document.unshared": frozenset({"item"}),
+    "sla.breached": frozenset({"conversation", "target", "due_at", "supervisors"}),
 }
 
 

@@ -25,6 +25,7 @@ from hub.actions import do_save_task, record_audit
 from hub.models import Contact, PartnerOrganization, Tag, Task, Team, TeamKind, User
 from hub.scoring import open_deal_value
 from inbox.assignment import assign_new_conversation
+from inbox.business_hours import is_open
 from inbox.models import Conversation, ConversationShare, RoutingRule
 from inbox.notifications import Notification, can_notify, notify
 
@@ -69,9 +70,9 @@ def sales_intent_match(words: set[str]) -> list[str]:
 
 
 def is_within_business_hours(team: Team | None, at: datetime) -> bool:
-    """Business hours seam: True while no hours are configured. The business hours and
-    SLA work (issue 7 items 3-4) fills this in; routing rules only ask it."""
-    return True
+    """Whether the team is open at `at` by its business hours (inbox.business_hours);
+    a team without configured hours is always open."""
+    return is_open(team, at)
 
 
 @dataclass

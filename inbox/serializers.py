@@ -49,6 +49,13 @@ class ConversationSerializer(serializers.ModelSerializer):
             "resolution_seconds",
             "tags",
             "routing_trace",
+            "first_response_due_at",
+            "next_response_due_at",
+            "resolution_due_at",
+            "first_response_breached",
+            "next_response_breached",
+            "resolution_breached",
+            "sla_breached_at",
         ]
         read_only_fields = fields
 

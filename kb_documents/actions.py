@@ -104,6 +104,38 @@ def _apply_sharing(item: Note | Document, sharing: Sharing) -> None:
     item.conversation = sharing.conversation
 
 
+def partner_audience(item: Note | Document) -> set[int]:
+    """The partner organizations that may read the item."""
+    if item.visibility != Visibility.PARTNER:
+        return set()
+    return set(item.partners.values_list("pk", flat=True))
+
+
+def _record_partner_sharing(
+    kind: str, item: Note | Document, before: set[int], *, by: User
+) -> None:
+    """Sharing with partners and taking it back: audited, and pushed to those partners'
+    portals (issue 7). A partner that lost access learns only the id."""
+    after = partner_audience(item)
+    added, removed = sorted(after - before), sorted(before - after)
+    if not added and not removed:
+        return
+    record_audit(by, f"{kind}.partners", item, {"added": added, "removed": removed})
+    title = item.title if isinstance(item, Document) else item.body[:80]
+    if added:
+        record_event(
+            f"{kind}.shared",
+            {"item": {"type": kind, "id": item.pk, "title": title}},
+            {f"partner.{pk}" for pk in added},
+        )
+    if removed:
+        record_event(
+            f"{kind}.unshared",
+            {"item": {"type": kind, "id": item.pk}},
+            {f"partner.{pk}" for pk in removed},
+        )
+
+
 def check_note_body(body: str) -> str:
     text = (body or "").strip()
     if not text:
@@ -153,6 +185,7 @@ def do_add_note(body: str, *, by: User, sharing: Sharing | None = None) -> Note:
     mentioned = check_mentions(note, text)
     note.mentions.set(mentioned)
     record_audit(by, "note.created", note, {"visibility": note.visibility})
+    _record_partner_sharing("note", note, set(), by=by)
     _notify_mentions(note, mentioned, by=by)
     index_on_commit("note", note.pk)
     return note
@@ -172,6 +205,7 @@ def do_edit_note(
     check_can_change(note, note.author_id, by=by)
     changes: dict[str, Any] = {}
     previous = set(note.mentions.values_list("pk", flat=True))
+    partners_before = partner_audience(note)
     if sharing is not None:
         sharing = check_sharing(sharing, by=by)
         _apply_sharing(note, sharing)
@@ -189,6 +223,7 @@ def do_edit_note(
     note.mentions.set(mentioned)
     if changes:
         record_audit(by, "note.updated", note, changes)
+    _record_partner_sharing("note", note, partners_before, by=by)
     _notify_mentions(note, [u for u in mentioned if u.pk not in previous], by=by)
     index_on_commit("note", note.pk)
     return note
@@ -286,6 +321,7 @@ def do_upload_document(
         version = _store_version(document, extracted, data, filename, by=by)
         written.append(version.file.name)
         record_audit(by, "document.uploaded", document, {"version": 1, "kind": extracted.kind})
+        _record_partner_sharing("document", document, set(), by=by)
         index_on_commit("document", document.pk)
     return document
 
@@ -320,6 +356,7 @@ def do_update_document(
     document = Document.objects.select_for_update().get(pk=document.pk)
     check_can_change(document, document.uploaded_by_id, by=by)
     changes: dict[str, Any] = {}
+    partners_before = partner_audience(document)
     if title is not None and title.strip():
         changes["title"] = [document.title, title.strip()[:MAX_TITLE_LENGTH]]
         document.title = changes["title"][1]
@@ -330,6 +367,7 @@ def do_update_document(
         changes["visibility"] = document.visibility
     document.save()
     record_audit(by, "document.updated", document, changes)
+    _record_partner_sharing("document", document, partners_before, by=by)
     index_on_commit("document", document.pk)
     return document
 

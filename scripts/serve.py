@@ -19,6 +19,7 @@ WORKERS: list[list[str]] = [
     ["mail_sync"],  # IMAP ingest (IDLE) and the SMTP outbox
     ["sms_outbox"],  # retries SMS replies that could not go out right after commit
     ["slack_worker"],  # Slack events after their acknowledgement, mirrors, posts to Slack
+    ["sla_watch"],  # SLA warnings, breach flags and escalations
 ]
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from hub.models import Team, User
+from inbox.business_hours import is_open
 from inbox.models import ConversationStatus, PresenceStatus
 from telephony.models import FINAL_CALL_STATUSES, AgentLine, Call
 
@@ -31,9 +33,9 @@ class RingPlan:
 
 
 def is_open_now(team: Team | None) -> bool:
-    """Business hours seam: always open until issue 7 brings business hours. A closed
+    """Whether the team is within its business hours (24/7 when it has none). A closed
     team sends callers straight to voicemail."""
-    return True
+    return is_open(team, timezone.now())
 
 
 def agents_to_ring(team: Team | None) -> RingPlan:

@@ -106,7 +106,7 @@ class ConversationViewSet(
         responses={200: MessageSerializer(many=True), 201: MessageSerializer},
     )
     @action(detail=True, methods=["get", "post"])
-    def messages(self, request: Request, pk: str | None = None) -> Response:
+    def messages(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         conversation = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(
@@ -124,7 +124,7 @@ class ConversationViewSet(
         request=NoteInputSerializer, responses={200: NoteSerializer(many=True), 201: NoteSerializer}
     )
     @action(detail=True, methods=["get", "post"])
-    def notes(self, request: Request, pk: str | None = None) -> Response:
+    def notes(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         conversation = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(
@@ -143,7 +143,7 @@ class ConversationViewSet(
 
     @extend_schema(request=AssignSerializer, responses=ConversationSerializer)
     @action(detail=True, methods=["post"])
-    def assign(self, request: Request, pk: str | None = None) -> Response:
+    def assign(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         conversation = self.get_object()
         data = _valid(AssignSerializer, request)
         updated = domain_call(
@@ -153,7 +153,7 @@ class ConversationViewSet(
 
     @extend_schema(request=StatusSerializer, responses=ConversationSerializer)
     @action(detail=True, methods=["post"])
-    def status(self, request: Request, pk: str | None = None) -> Response:
+    def status(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         conversation = self.get_object()
         data = _valid(StatusSerializer, request)
         updated = domain_call(
@@ -165,7 +165,7 @@ class ConversationViewSet(
 
     @extend_schema(request=ShareSerializer, responses=ConversationSerializer)
     @action(detail=True, methods=["post"])
-    def share(self, request: Request, pk: str | None = None) -> Response:
+    def share(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         conversation = self.get_object()
         data = _valid(ShareSerializer, request)
         updated = domain_call(
@@ -175,7 +175,7 @@ class ConversationViewSet(
 
     @extend_schema(request=ShareSerializer, responses=ConversationSerializer)
     @action(detail=True, methods=["post"])
-    def unshare(self, request: Request, pk: str | None = None) -> Response:
+    def unshare(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         conversation = self.get_object()
         data = _valid(ShareSerializer, request)
         updated = domain_call(

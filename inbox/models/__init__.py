@@ -15,11 +15,20 @@ from inbox.models.conversations import (
 from inbox.models.events import Event
 from inbox.models.presence import AgentPresence, ConsoleSession, ConversationViewer, PresenceStatus
 from inbox.models.routing import AssignmentStrategy, RoutingRule, TeamAssignment
+from inbox.models.sla import (
+    BusinessHours,
+    Holiday,
+    OpeningInterval,
+    SlaPolicy,
+    SlaTarget,
+    Weekday,
+)
 
 __all__ = [
     "AgentPresence",
     "AssignmentStrategy",
     "Attachment",
+    "BusinessHours",
     "Channel",
     "ChatVisitor",
     "ConsoleSession",
@@ -30,11 +39,16 @@ __all__ = [
     "ConversationViewer",
     "Direction",
     "Event",
+    "Holiday",
     "Inbox",
     "Message",
     "MessageStatus",
+    "OpeningInterval",
     "PresenceStatus",
     "Priority",
     "RoutingRule",
+    "SlaPolicy",
+    "SlaTarget",
     "TeamAssignment",
+    "Weekday",
 ]

@@ -125,6 +125,18 @@ class Conversation(models.Model):
     tags = models.ManyToManyField(
         "hub.Tag", blank=True, related_name="conversations", verbose_name=_("tags")
     )
+    # SLA due times (inbox.sla), in business time of the team; breach and warning flags
+    # are set once by the watcher with conditional updates.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_warned = models.BooleanField(default=False)
+    next_response_warned = models.BooleanField(default=False)
+    resolution_warned = models.BooleanField(default=False)
+    first_response_breached = models.BooleanField(default=False)
+    next_response_breached = models.BooleanField(default=False)
+    resolution_breached = models.BooleanField(default=False)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_message_at", "-id"]

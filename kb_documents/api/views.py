@@ -192,7 +192,7 @@ class NoteViewSet(
 
     @extend_schema(responses=SharedNoteRevisionSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def history(self, request: Request, pk: str | None = None) -> Response:
+    def history(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Earlier texts of the note, newest first."""
         note = self.get_object()
         page = self.paginate_queryset(note.revisions.all())
@@ -281,7 +281,7 @@ class DocumentViewSet(
         responses={200: VersionSerializer(many=True), 201: DocumentSerializer},
     )
     @action(detail=True, methods=["get", "post"])
-    def versions(self, request: Request, pk: str | None = None) -> Response:
+    def versions(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         document = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(document.versions.all())
@@ -306,7 +306,7 @@ class DocumentViewSet(
         responses={(200, "application/octet-stream"): bytes},
     )
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+    def download(self, request: Request, pk: str | None = None, **kwargs: Any) -> FileResponse:
         """The file, always as an attachment with the type found on upload."""
         document = self.get_object()
         number = request.query_params.get("version", "")

@@ -125,7 +125,22 @@ function renderHeader(conversation) {
   const parts = [channelLabel(conversation.channel), statusLabel(conversation.status)];
   if (conversation.team_name) parts.push(conversation.team_name);
   parts.push(conversation.assignee_name ? fmt(_("assigned to %(name)s"), { name: conversation.assignee_name }) : _("unassigned"));
+  const sla = slaSummary(conversation);
+  if (sla) parts.push(sla);
   $("thread-meta").textContent = parts.join(" · ");
+}
+
+// The SLA clock that runs out first, or the breach (due times come from inbox/sla.py).
+function slaSummary(conversation) {
+  if (conversation.first_response_breached || conversation.next_response_breached || conversation.resolution_breached) {
+    return _("SLA breached");
+  }
+  const due = [conversation.first_response_at ? null : conversation.first_response_due_at, conversation.next_response_due_at, conversation.resolution_due_at]
+    .filter(Boolean)
+    .sort()[0];
+  if (!due || conversation.status === "resolved") return "";
+  const at = new Date(due).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  return fmt(_("SLA due %(at)s"), { at });
 }
 
 function timelineEntry(key, { author, text, at, kind }) {
