@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inbox import actions
-from inbox.models import Message
+from inbox.models import Message, RoutingRule
 from tests.factories import PASSWORD, make_personas
 from tests.inbox_fixtures import inbound, make_inbox
 
@@ -91,3 +91,26 @@ def test_a_partner_sees_only_what_is_shared_with_their_organization(
     page.click("#composer button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector(".entry.outbound >> text=In stock")  # type: ignore[attr-defined]
     assert Message.objects.get(direction="outbound").author == people.partner_a
+
+
+def test_an_agent_reads_why_a_conversation_was_routed_to_them(
+    hub_server: str, page: object
+) -> None:
+    people = make_personas()
+    RoutingRule.objects.create(
+        name="Refunds", position=1, conditions={"words": ["refund"]}, actions={"priority": "high"}
+    )
+    conversation = inbound(
+        make_inbox(people.support), "I want a refund for order 9", subject="Refund"
+    ).conversation
+    sign_in(page, hub_server, people.agent.email)
+    page.wait_for_selector("#connection[data-state=live]")  # type: ignore[attr-defined]
+    page.click(f".conversation-item[data-id='{conversation.pk}']")  # type: ignore[attr-defined]
+    page.click("#routing-trace summary")  # type: ignore[attr-defined]
+    page.wait_for_selector(  # type: ignore[attr-defined]
+        "#routing-trace-lines >> text=rule 'Refunds' matched: words: refund"
+    )
+    # A new message (an event, which carries no trace) keeps the trace on screen.
+    inbound(conversation.inbox, "Any news?", conversation=conversation)
+    page.wait_for_selector(".entry.inbound >> text=Any news?")  # type: ignore[attr-defined]
+    assert page.locator("#routing-trace-lines li").first.is_visible()  # type: ignore[attr-defined]

@@ -102,6 +102,10 @@ function statusLabel(status) {
 }
 
 function upsert(conversation) {
+  // Events carry no routing trace (it is staff-only and events also reach partners):
+  // keep the one the API gave.
+  const known = state.conversations.get(conversation.id);
+  if (known && !("routing_trace" in conversation)) conversation.routing_trace = known.routing_trace;
   state.conversations.set(conversation.id, conversation);
   renderList();
   if (conversation.id === state.current) renderHeader(conversation);
@@ -128,6 +132,20 @@ function renderHeader(conversation) {
   const sla = slaSummary(conversation);
   if (sla) parts.push(sla);
   $("thread-meta").textContent = parts.join(" · ");
+  renderRoutingTrace(conversation.routing_trace || []);
+}
+
+// Why the conversation landed where it did (inbox/routing.py), one line per step.
+function renderRoutingTrace(lines) {
+  const box = $("routing-trace");
+  if (!box) return;  // the portal has none
+  box.hidden = lines.length === 0;
+  const list = $("routing-trace-lines");
+  list.replaceChildren(...lines.map((line) => {
+    const item = document.createElement("li");
+    item.textContent = line;
+    return item;
+  }));
 }
 
 // The SLA clock that runs out first, or the breach (due times come from inbox/sla.py).
