@@ -4,7 +4,8 @@ and console replies are posted back into that thread through the Web API."""
 from __future__ import annotations
 
 from inbox import actions as inbox_actions
-from inbox.models import Conversation, Event, Message, MessageStatus
+from inbox.models import Conversation, Event, Message, MessageStatus, RoutingRule
+from inbox.visibility import visible_conversations
 from slack_bridge import worker
 from slack_bridge.models import SlackPost, WorkState
 from tests.factories import Personas
@@ -100,3 +101,27 @@ def test_a_permanent_slack_error_marks_the_reply_failed(
     assert "channel_not_found" in reply.error
     assert SlackPost.objects.get(message=reply).state == WorkState.FAILED
     assert Message.objects.filter(status=MessageStatus.FAILED).count() == 1
+
+
+def test_a_partner_channel_is_shared_with_its_partner_by_a_routing_rule(
+    slack: Slack, post_event: Post, people: Personas
+) -> None:
+    # The documented set-up for a Slack Connect channel with a supplier: a rule on
+    # the channel's inbox shares every conversation of it with the supplier.
+    RoutingRule.objects.create(
+        name="Fjord supplier channel",
+        position=1,
+        conditions={"inbox": [slack.inbox.key]},
+        actions={"share_with": people.org_a.slug},
+    )
+    post_event(message_event("Pallet 12 is damaged"))
+    worker.run_once()
+
+    conversation = Conversation.objects.get()
+    assert list(conversation.shares.values_list("organization", flat=True)) == [people.org_a.pk]
+    assert (
+        conversation.routing_trace[0]
+        == "rule 'Fjord supplier channel' matched: inbox = slack-fjord"
+    )
+    assert visible_conversations(people.partner_a).filter(pk=conversation.pk).exists()
+    assert not visible_conversations(people.partner_b).filter(pk=conversation.pk).exists()
