@@ -34,7 +34,6 @@ from django.db import transaction
 from hub.actions import (
     check_phone,
     do_add_contact_email,
-    do_add_contact_phone,
     normalize_email,
     record_audit,
 )
@@ -86,7 +85,7 @@ EXPORT_COLUMNS = {
 }
 
 
-class ImportError_(ValueError):  # noqa: N801 - "ImportError" is a builtin
+class CsvImportError(ValueError):
     """The file as a whole cannot be read (not CSV, no header, unknown mapping)."""
 
 
@@ -158,20 +157,20 @@ def detect_mapping(kind: str, headers: Iterable[str]) -> dict[str, str]:
 def check_mapping(kind: str, headers: list[str], mapping: dict[str, str] | None) -> dict[str, str]:
     """The effective mapping: the detected one, overridden by the caller's field → header."""
     if kind not in KINDS:
-        raise ImportError_(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise CsvImportError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     result = detect_mapping(kind, headers)
     for name, header in (mapping or {}).items():
         if name not in HEADERS[kind]:
-            raise ImportError_(f"unknown field {name!r}; fields: {', '.join(HEADERS[kind])}")
+            raise CsvImportError(f"unknown field {name!r}; fields: {', '.join(HEADERS[kind])}")
         if header and header not in headers:
-            raise ImportError_(f"column {header!r} is not in the file")
+            raise CsvImportError(f"column {header!r} is not in the file")
         if header:
             result[name] = header
         else:
             result.pop(name, None)
     has_name = "name" in result or (kind == "contacts" and "first_name" in result)
     if not has_name:
-        raise ImportError_("no column for the name; map one with name=<column>")
+        raise CsvImportError("no column for the name; map one with name=<column>")
     return result
 
 
@@ -180,7 +179,7 @@ def read_csv(source: TextIO | str | bytes) -> tuple[list[str], Iterator[dict[str
         try:
             source = source.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ImportError_("the file is not UTF-8 text") from exc
+            raise CsvImportError("the file is not UTF-8 text") from exc
     if isinstance(source, str):
         source = io.StringIO(source.lstrip("\ufeff"))
     sample = source.read(64 * 1024)
@@ -192,7 +191,7 @@ def read_csv(source: TextIO | str | bytes) -> tuple[list[str], Iterator[dict[str
     reader = csv.DictReader(source, dialect=dialect)
     headers = [h.strip() for h in (reader.fieldnames or []) if h is not None]
     if not headers:
-        raise ImportError_("the file has no header row")
+        raise CsvImportError("the file has no header row")
     reader.fieldnames = headers
     return headers, reader
 
@@ -424,7 +423,7 @@ def run_import(
         with transaction.atomic():
             for index, record in enumerate(records, start=2):
                 if index - 1 > MAX_ROWS:
-                    raise ImportError_(f"the file has more than {MAX_ROWS} rows")
+                    raise CsvImportError(f"the file has more than {MAX_ROWS} rows")
                 report.rows.append(_import_row(kind, index, record, effective, region, by))
                 if progress is not None:
                     progress(index - 1)
@@ -463,7 +462,7 @@ def _import_row(
 def export_csv(kind: str, out: TextIO, queryset: Any = None) -> int:
     """Write contacts or accounts as CSV in the columns the import auto-detects."""
     if kind not in KINDS:
-        raise ImportError_(f"unknown kind {kind!r}")
+        raise CsvImportError(f"unknown kind {kind!r}")
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS[kind])
     count = 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from hub.actions import EmailInput, PhoneInput, do_create_contact
-from hub.imports import ImportError_, detect_mapping, export_csv, run_import
+from hub.imports import CsvImportError, detect_mapping, export_csv, run_import
 from hub.models import Account, Contact, ContactPhone
 
 pytestmark = pytest.mark.django_db
@@ -134,13 +135,13 @@ def test_mapping_can_be_given_and_unknown_columns_are_refused() -> None:
     text = "Kunde;Epost\nOla;ola@example.no\n"
     report = run_import("contacts", text, mapping={"name": "Kunde", "email": "Epost"})
     assert report.count("created") == 1
-    with pytest.raises(ImportError_):
+    with pytest.raises(CsvImportError):
         run_import("contacts", text, mapping={"name": "Nope"})
-    with pytest.raises(ImportError_):
+    with pytest.raises(CsvImportError):
         run_import("contacts", "foo,bar\n1,2\n")
 
 
-def test_command_reports_rows_and_refuses_half_imports(tmp_path) -> None:  # noqa: ANN001
+def test_command_reports_rows_and_refuses_half_imports(tmp_path: Path) -> None:
     path = tmp_path / "contacts.csv"
     path.write_text(OTHER_CRM, encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hub.imports import KINDS, ImportError_, run_import
+from hub.imports import KINDS, CsvImportError, run_import
 from hub.models import User
 
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 by=by,
                 progress=progress,
             )
-        except ImportError_ as exc:
+        except CsvImportError as exc:
             raise CommandError(str(exc)) from exc
         self.stderr.write("")
         if opts["json"]:
