@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from hub.api.urls import router as hub_router
+from hub.api.urls import urlpatterns as hub_api_urls
 from hub.auth_views import LoginView
 from hub.health import healthz
 from inbox.api.urls import router as inbox_router
@@ -27,12 +28,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(hub_api_urls)),
     path("api/v1/", include(inbox_api_urls)),
     path("api/v1/", include(kb_api_urls)),
     path("api/v1/", include("telephony.api_urls")),
     path("api/v1/", include(api_router.urls)),
     path("telephony/", include("telephony.urls")),
     path("slack/", include("slack_bridge.urls")),
+    path("leads/", include("inbox.lead_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
 from hub.admin import AuditedAdmin
 from inbox.models import (
@@ -16,7 +18,10 @@ from inbox.models import (
     RoutingRule,
     SlaPolicy,
     TeamAssignment,
+    WebhookDelivery,
+    WebhookSubscription,
 )
+from inbox.webhooks import WEBHOOK_EVENT_TYPES, check_event_types
 
 
 @admin.register(Inbox)
@@ -150,3 +155,66 @@ class SlaPolicyAdmin(AuditedAdmin):
         "resolution_minutes",
         "warning_minutes",
     ]
+
+
+class AdminOnly:
+    """Webhook secrets and targets are for administrators, not supervisors."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "secret", "event_types", "is_active"]
+        help_texts = {
+            "event_types": 'A JSON list, e.g. ["conversation.*", "message.created", '
+            '"deal.updated"]. Types: ' + ", ".join(WEBHOOK_EVENT_TYPES),
+        }
+
+    def clean_event_types(self) -> list[str]:
+        return check_event_types(self.cleaned_data.get("event_types"))
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(AdminOnly, AuditedAdmin):
+    form = WebhookSubscriptionForm
+    list_display = ["name", "url", "is_active", "created_at"]
+    list_filter = ["is_active"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(AdminOnly, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "subscription",
+        "event_type",
+        "state",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["state", "event_type", "subscription"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,11 +1,17 @@
 """The REST API of the CRM core; other apps register their routes in hub/urls.py."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from hub.api import views
+from hub.api import imports, views
 
 router = DefaultRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("deals", views.DealViewSet, basename="deal")
 router.register("tasks", views.TaskViewSet, basename="task")
+
+urlpatterns = [
+    path("imports/<str:kind>/", imports.ImportView.as_view(), name="csv-import"),
+    path("exports/<str:kind>/", imports.ExportView.as_view(), name="csv-export"),
+]

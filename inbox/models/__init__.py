@@ -23,6 +23,12 @@ from inbox.models.sla import (
     SlaTarget,
     Weekday,
 )
+from inbox.models.webhooks import (
+    DeliveryState,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AgentPresence",
@@ -37,6 +43,7 @@ __all__ = [
     "ConversationShare",
     "ConversationStatus",
     "ConversationViewer",
+    "DeliveryState",
     "Direction",
     "Event",
     "Holiday",
@@ -50,5 +57,8 @@ __all__ = [
     "SlaPolicy",
     "SlaTarget",
     "TeamAssignment",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "Weekday",
 ]

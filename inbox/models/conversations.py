@@ -12,6 +12,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     CHAT = "chat", _("Web chat")
     SLACK = "slack", _("Slack")
+    FORM = "form", _("Website form")  # lead capture (inbox/leads.py)
 
 
 class Inbox(models.Model):

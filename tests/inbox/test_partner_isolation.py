@@ -31,6 +31,8 @@ from inbox.models import (
     ConversationShare,
     Message,
     RoutingRule,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from kb_documents import actions as kb_actions
 from kb_documents.actions import Sharing
@@ -66,6 +68,8 @@ OBJECT_URLS: dict[str, str] = {
     "call-detail": "calls",
     "call-contact": "calls",
     "routing-rule-detail": "routing_rules",
+    "webhook-detail": "webhooks",
+    "webhook-delivery-detail": "webhook_deliveries",
 }
 # Lists and searches: 200 with nothing unshared in them, or 403/404; writes refused.
 LIST_URLS = {
@@ -81,6 +85,10 @@ LIST_URLS = {
     "deal-list",
     "task-list",
     "routing-rule-list",
+    "webhook-list",
+    "webhook-delivery-list",
+    "csv-import",  # supervisors only: multipart upload of contacts/accounts
+    "csv-export",
 }
 # No object involved: any answer without unshared content, writes never succeed.
 PUBLIC_URLS = {
@@ -94,6 +102,10 @@ PUBLIC_URLS = {
     "chat-demo": "the anonymous web chat demo page of a chat inbox",
     "console": "redirects partners to the portal",
     "portal": "the portal shell: data comes through the API and the socket",
+    # The website lead form: anonymous by design (spam checks in inbox/leads.py); only
+    # inboxes of channel `form` answer, so the probed chat inbox key gets 404.
+    "lead-capture": "the public website lead form",
+    "lead-form-token": "the lead form's signed fill-time token",
 }
 # Ends the session: probed with GET only (the other methods would sign the partner out).
 SESSION_URLS = {"logout"}
@@ -111,7 +123,12 @@ WEBHOOK_URLS = {
     "cti-event",
     "events",  # Slack's events endpoint: signed with the Slack signing secret
 }
-FILLERS = {"format": "json", "token": "not-a-token", "inbox_key": "secret-chat"}
+FILLERS = {
+    "format": "json",
+    "token": "not-a-token",
+    "inbox_key": "secret-chat",
+    "kind": "contacts",
+}
 
 
 @dataclass(frozen=True)
@@ -244,6 +261,12 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
     call = Call.objects.create(
         sid="CA-secret", inbox=phone, conversation=secret, contact=contact, team=people.support
     )
+    webhook = WebhookSubscription.objects.create(
+        name=f"{SECRET} hook", url=f"http://127.0.0.1:9/{SECRET}", event_types=["message.*"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=webhook, source_key="event.1", event_type="message.created", payload={}
+    )
     return {
         "conversations": [secret.pk, other.pk],
         "shared_conversation": [shared.conversation.pk],
@@ -255,6 +278,8 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
         "tasks": [task.pk],
         "calls": [call.pk],
         "routing_rules": [rule.pk],
+        "webhooks": [webhook.pk],
+        "webhook_deliveries": [delivery.pk],
     }
 
 
@@ -273,6 +298,7 @@ def _snapshot() -> dict[str, Any]:
             Conversation.objects.values_list("pk", "status", "assignee", "priority")
         ),
         "audit": AuditLogEntry.objects.count(),
+        "webhooks": sorted(WebhookSubscription.objects.values_list("pk", "url", "is_active")),
     }
 
 
