@@ -131,7 +131,7 @@ def _queue(source_key: str, event_type: str, at: datetime, data: dict[str, Any])
                     source_key=source_key,
                     event_type=event_type,
                     payload=_payload(event_type, source_key, at, data),
-                    next_attempt_at=timezone.now(),
+                    next_attempt_at=at,  # due from the moment the event happened
                 )
                 made += 1
         except IntegrityError:
