@@ -6,12 +6,15 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from hub.actions import EmailInput, PhoneInput, do_create_contact
 from hub.imports import CsvImportError, detect_mapping, export_csv, run_import
 from hub.models import Account, Contact, ContactPhone
+from tests.conftest import login_client
+from tests.factories import Personas
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +158,39 @@ def test_command_reports_rows_and_refuses_half_imports(tmp_path: Path) -> None:
     export = tmp_path / "out.csv"
     call_command("export_csv", "contacts", str(export), stderr=err)
     assert export.read_text().startswith("name,email,phone,account")
+
+
+def test_upload_over_the_api_previews_then_imports(people: Personas) -> None:
+    client = login_client(people.supervisor)
+
+    def upload(**fields: object) -> object:
+        file = SimpleUploadedFile("c.csv", OTHER_CRM.encode(), content_type="text/csv")
+        return client.post("/api/v1/imports/contacts/", {"file": file, **fields})
+
+    preview = upload(dry_run="true", mode="partial")
+    assert preview.status_code == 200
+    body = preview.json()
+    assert (body["created"], [e["row"] for e in body["errors"]]) == (2, [3, 5])
+    assert Contact.objects.count() == 0
+    refused = upload()
+    assert refused.status_code == 400
+    assert refused.json()["committed"] is False
+    assert Contact.objects.count() == 0
+    assert upload(mode="partial").status_code == 201
+    assert Contact.objects.count() == 2
+    bad_mapping = upload(mapping='{"name": "Nope"}')
+    assert bad_mapping.status_code == 400
+    export = client.get("/api/v1/exports/contacts/")
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("text/csv")
+    assert b"Ola Nordmann" in export.content
+    assert client.get("/api/v1/exports/nothing/").status_code == 404
+
+
+def test_import_and_export_are_for_supervisors(people: Personas) -> None:
+    file = SimpleUploadedFile("c.csv", OTHER_CRM.encode(), content_type="text/csv")
+    agent = login_client(people.agent)
+    assert agent.post("/api/v1/imports/contacts/", {"file": file}).status_code == 403
+    assert agent.get("/api/v1/exports/contacts/").status_code == 403
+    assert login_client(people.partner_a).get("/api/v1/exports/contacts/").status_code == 404
+    assert Contact.objects.count() == 0
