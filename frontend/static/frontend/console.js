@@ -94,7 +94,7 @@ function renderList() {
 }
 
 function channelLabel(channel) {
-  return { email: _("E-mail"), phone: _("Phone"), sms: _("SMS"), chat: _("Web chat"), slack: _("Slack") }[channel] || channel;
+  return { email: _("E-mail"), phone: _("Phone"), sms: _("SMS"), chat: _("Web chat"), slack: _("Slack"), form: _("Website form") }[channel] || channel;
 }
 
 function statusLabel(status) {
