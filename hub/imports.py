@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from hub.actions import (
     check_phone,
@@ -453,6 +453,9 @@ def _import_row(
                 action, obj = apply_account(check_account_row(record, mapping), by=by)
     except ValidationError as exc:
         return RowOutcome(row, "error", _messages(exc))
+    except IntegrityError as exc:
+        # A concurrent write took the same e-mail/number; the savepoint is rolled back.
+        return RowOutcome(row, "error", f"conflicting write: {exc}"[:300])
     return RowOutcome(row, action, object_id=obj.pk)
 
 
