@@ -66,6 +66,9 @@ OBJECT_URLS: dict[str, str] = {
     "call-detail": "calls",
     "call-contact": "calls",
     "routing-rule-detail": "routing_rules",
+    "sales-account": "accounts",
+    "sales-contact": "contacts",
+    "sales-contact-panel": "contacts",
 }
 # Lists and searches: 200 with nothing unshared in them, or 403/404; writes refused.
 LIST_URLS = {
@@ -81,6 +84,10 @@ LIST_URLS = {
     "deal-list",
     "task-list",
     "routing-rule-list",
+    "sales",
+    "sales-accounts",
+    "sales-pipeline",
+    "sales-tasks",
 }
 # No object involved: any answer without unshared content, writes never succeed.
 PUBLIC_URLS = {
