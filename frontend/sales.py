@@ -100,9 +100,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contacts": account.contacts.order_by("name"),
             "deals": account.deals.select_related("owner").order_by("-created_at"),
             "notes": visible_notes(user).filter(account=account).order_by("-created_at")[:50],
-            "documents": visible_documents(user).filter(account=account).order_by("-created_at")[
-                :50
-            ],
+            "documents": visible_documents(user)
+            .filter(account=account)
+            .order_by("-created_at")[:50],
             "conversations": _conversations(user, contact__account=account),
             "link_field": "account",
             "link_id": account.pk,

@@ -88,9 +88,7 @@ def test_the_account_list_searches_accounts_and_contacts(people: Personas, crm: 
     assert "Nora Nilsen" in page  # a contact of a matching account
 
 
-def test_the_contact_page_shows_everything_about_the_contact(
-    people: Personas, crm: dict
-) -> None:
+def test_the_contact_page_shows_everything_about_the_contact(people: Personas, crm: dict) -> None:
     page = login_client(people.salesperson).get(f"/sales/contacts/{crm['contact'].pk}/")
     text = page.content.decode()
     assert "Ola Olsen" in text  # related contact
@@ -131,9 +129,7 @@ def test_the_console_links_to_the_sales_pages(people: Personas) -> None:
     assert 'href="/sales/pipeline/"' in page
 
 
-def test_the_sales_pages_are_in_norwegian_for_a_norwegian_user(
-    people: Personas, crm: dict
-) -> None:
+def test_the_sales_pages_are_in_norwegian_for_a_norwegian_user(people: Personas, crm: dict) -> None:
     people.salesperson.language = "nb"
     people.salesperson.save()
     page = login_client(people.salesperson).get("/sales/pipeline/").content.decode()
