@@ -134,3 +134,11 @@ def test_the_sales_pages_are_in_norwegian_for_a_norwegian_user(people: Personas,
     people.salesperson.save()
     page = login_client(people.salesperson).get("/sales/pipeline/").content.decode()
     assert "Salgstrakt" in page
+
+
+def test_the_new_javascript_strings_are_translated(people: Personas) -> None:
+    people.salesperson.language = "nb"
+    people.salesperson.save()
+    catalog = login_client(people.salesperson).get("/jsi18n/").content.decode()
+    assert "Oppgaven er merket som fullf" in catalog
+    assert "Ingen standardsvar passer." in catalog
