@@ -612,6 +612,7 @@ document.addEventListener("keydown", (event) => {
   const typingInField = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
   if (event.key === "Escape") { $("screen-pop").hidden = true; if (!help.hidden) closeHelp(); }
   if (typingInField || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (!help.hidden && event.key !== "?") return; // the overlay is modal
   const items = [...document.querySelectorAll(".conversation-item")];
   const index = items.findIndex((item) => Number(item.dataset.id) === state.current);
   const go = (offset) => {
