@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from hub.admin import AuditedAdmin
 from inbox.models import (
     BusinessHours,
+    CannedResponse,
     Conversation,
     ConversationNote,
     ConversationShare,
@@ -218,3 +219,13 @@ class WebhookDeliveryAdmin(AdminOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(AuditedAdmin):
+    """Replies agents insert with /shortcut; placeholders are filled in the console."""
+
+    list_display = ["shortcut", "title", "is_active", "updated_at"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["shortcut", "title", "body"]

@@ -1,3 +1,4 @@
+from inbox.models.canned import CannedResponse
 from inbox.models.chat import ChatVisitor
 from inbox.models.conversations import (
     Attachment,
@@ -35,6 +36,7 @@ __all__ = [
     "AssignmentStrategy",
     "Attachment",
     "BusinessHours",
+    "CannedResponse",
     "Channel",
     "ChatVisitor",
     "ConsoleSession",

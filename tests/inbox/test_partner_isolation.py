@@ -25,6 +25,7 @@ from hub.actions import do_create_contact
 from hub.models import Account, AuditLogEntry, Contact, Deal, Task
 from inbox import actions
 from inbox.models import (
+    CannedResponse,
     Channel,
     Conversation,
     ConversationNote,
@@ -70,6 +71,10 @@ OBJECT_URLS: dict[str, str] = {
     "routing-rule-detail": "routing_rules",
     "webhook-detail": "webhooks",
     "webhook-delivery-detail": "webhook_deliveries",
+    "canned-response-detail": "canned_responses",
+    "sales-account": "accounts",
+    "sales-contact": "contacts",
+    "sales-contact-panel": "contacts",
 }
 # Lists and searches: 200 with nothing unshared in them, or 403/404; writes refused.
 LIST_URLS = {
@@ -89,6 +94,11 @@ LIST_URLS = {
     "webhook-delivery-list",
     "csv-import",  # supervisors only: multipart upload of contacts/accounts
     "csv-export",
+    "canned-response-list",
+    "sales",
+    "sales-accounts",
+    "sales-pipeline",
+    "sales-tasks",
 }
 # No object involved: any answer without unshared content, writes never succeed.
 PUBLIC_URLS = {
@@ -258,6 +268,9 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
         conditions={"words": [SECRET]},
         actions={"priority": "high"},
     )
+    canned = CannedResponse.objects.create(
+        shortcut="secret", title=f"{SECRET} canned", body=f"{SECRET} canned body"
+    )
     call = Call.objects.create(
         sid="CA-secret", inbox=phone, conversation=secret, contact=contact, team=people.support
     )
@@ -280,6 +293,7 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
         "routing_rules": [rule.pk],
         "webhooks": [webhook.pk],
         "webhook_deliveries": [delivery.pk],
+        "canned_responses": [canned.pk],
     }
 
 
