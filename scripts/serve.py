@@ -20,6 +20,7 @@ WORKERS: list[list[str]] = [
     ["sms_outbox"],  # retries SMS replies that could not go out right after commit
     ["slack_worker"],  # Slack events after their acknowledgement, mirrors, posts to Slack
     ["sla_watch"],  # SLA warnings, breach flags and escalations
+    ["analytics_figures"],  # live team figures for the supervisor dashboard
 ]
 
 

@@ -23,6 +23,7 @@ from inbox.models.sla import (
     SlaTarget,
     Weekday,
 )
+from inbox.models.surveys import Survey
 
 __all__ = [
     "AgentPresence",
@@ -49,6 +50,7 @@ __all__ = [
     "RoutingRule",
     "SlaPolicy",
     "SlaTarget",
+    "Survey",
     "TeamAssignment",
     "Weekday",
 ]
