@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +44,16 @@ def send_survey_after_resolution(conversation: Conversation) -> Survey | None:
         return None
     if Survey.objects.filter(conversation=conversation).exists():
         return None  # one survey per conversation: a re-resolution does not ask again
+    try:
+        # A savepoint: a channel that cannot carry the link (no mailbox, no address)
+        # leaves no survey behind and must never block the resolution itself.
+        with transaction.atomic():
+            return _send(conversation)
+    except ValidationError:
+        return None
+
+
+def _send(conversation: Conversation) -> Survey:
     now = timezone.now()
     survey = Survey.objects.create(
         conversation=conversation,
@@ -80,11 +91,11 @@ def survey_by_token(token: str) -> Survey | None:
     return Survey.objects.filter(token=token).first()
 
 
-def check_answer(raw: dict[str, str]) -> dict[str, int]:
+def check_answer(raw: dict[str, Any]) -> dict[str, int]:
     answers: dict[str, int] = {}
     errors: dict[str, str] = {}
     for field, (low, high) in SCALES.items():
-        value = (raw.get(field) or "").strip()
+        value = str(raw.get(field, "")).strip()
         if not value:
             errors[field] = _("Please choose an answer.")
             continue
@@ -105,7 +116,7 @@ def check_answer(raw: dict[str, str]) -> dict[str, int]:
 
 
 @transaction.atomic
-def do_answer_survey(survey: Survey, raw: dict[str, str], comment: str = "") -> bool:
+def do_answer_survey(survey: Survey, raw: dict[str, Any], comment: str = "") -> bool:
     """Store the answer once; a second answer (a double submit, a replay) changes
     nothing and returns False."""
     answers = check_answer(raw)
