@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _deal(account: Account, stage: str, value: int = 100, **fields: object) -> Deal:
-    return do_save_deal(Deal(title="D", account=account, stage=stage, value=Decimal(value), **fields))
+    return do_save_deal(
+        Deal(title="D", account=account, stage=stage, value=Decimal(value), **fields)
+    )
 
 
 def test_close_rate_is_won_over_won_and_lost_closed_in_the_range(people: Personas) -> None:

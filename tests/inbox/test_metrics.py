@@ -119,7 +119,11 @@ def test_attribution_first_last_and_weighted_multi_touch(people: Personas) -> No
     for offset, inbox in enumerate((email, chat, sms)):
         message = inbound(inbox, "Interested", thread_key=f"t{offset}", contact=contact).message
         Message.objects.filter(pk=message.pk).update(created_at=base + timedelta(hours=offset))
-    do_save_deal(Deal(title="Big", account=account, contact=contact, value=Decimal(1000), stage=DealStage.WON))
+    do_save_deal(
+        Deal(
+            title="Big", account=account, contact=contact, value=Decimal(1000), stage=DealStage.WON
+        )
+    )
     start, end = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
 
     assert attribution(start, end, "first").by_channel == {"email": Decimal("1000.00")}

@@ -94,7 +94,9 @@ def test_the_public_page_takes_one_answer_and_refuses_bad_tokens(people: Persona
     assert Client().post("/survey/not-a-token/", {"csat": 5}).status_code == 404
 
     # Without the CSRF token the post is refused.
-    assert client.post(f"/survey/{survey.token}/", {"csat": 5, "ces": 6, "nps": 9}).status_code == 403
+    assert (
+        client.post(f"/survey/{survey.token}/", {"csat": 5, "ces": 6, "nps": 9}).status_code == 403
+    )
     csrf = client.cookies["csrftoken"].value
     bad = client.post(
         f"/survey/{survey.token}/", {"csat": 9, "ces": 6, "nps": 9, "csrfmiddlewaretoken": csrf}
