@@ -60,7 +60,7 @@ def test_the_supervisor_sees_live_team_figures_and_the_salesperson_the_pipeline_
     people: Personas, activity: None
 ) -> None:
     page = login_client(people.supervisor).get("/dashboard/").content.decode()
-    assert 'data-team="%d"' % people.support.pk in page
+    assert f'data-team="{people.support.pk}"' in page
     assert "dashboard.js" in page
     sales_page = login_client(people.salesperson).get("/dashboard/").content.decode()
     assert "<svg" in sales_page and "Proposal" in sales_page
