@@ -143,3 +143,12 @@ def test_chart_labels_are_escaped() -> None:
     svg = bar_chart([("<script>", 3), ("b", 0)], title="t & u")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert svg.startswith("<svg") and "t &amp; u" in svg
+
+
+def test_the_dashboard_and_reports_speak_norwegian(people: Personas, activity: None) -> None:
+    people.supervisor.language = "nb"
+    people.supervisor.save()
+    client = login_client(people.supervisor)
+    assert "Teamene akkurat nå" in client.get("/dashboard/").content.decode()
+    page = client.get("/reports/", {"metric": "close_rate"}).content.decode()
+    assert "Vinnrate %" in page and "Eksporter XLSX" in page
