@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
@@ -177,12 +178,13 @@ def attribution(
     """Credit the value of deals won in [start, end) to channels.
 
     first/last: the whole value to the channel of the first/last touch. multi: each
-    touch gets a share proportional to its channel's weight (default 1; a weight of 0
-    ignores a channel). Deals without touches are credited to "none".
+    touch gets a share proportional to its channel's weight (the argument, else
+    settings.ATTRIBUTION_CHANNEL_WEIGHTS; unlisted channels weigh 1, 0 ignores one). Deals without touches are credited to "none".
     """
     if model not in ATTRIBUTION_MODELS:
         raise ValueError(f"unknown attribution model {model!r}")
-    weights = weights or {}
+    if weights is None:
+        weights = getattr(settings, "ATTRIBUTION_CHANNEL_WEIGHTS", None) or {}
     result = Attribution(model)
     credit: dict[str, Decimal] = defaultdict(Decimal)
     deals = Deal.objects.filter(stage=DealStage.WON, closed_at__gte=start, closed_at__lt=end)

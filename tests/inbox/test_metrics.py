@@ -144,3 +144,21 @@ def test_a_won_deal_without_interactions_is_credited_to_none(people: Personas) -
     do_save_deal(Deal(title="Walk-in", account=account, value=Decimal(70), stage=DealStage.WON))
     start, end = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
     assert attribution(start, end, "last").by_channel == {"none": Decimal("70.00")}
+
+
+def test_multi_touch_weights_come_from_settings_unless_given(
+    people: Personas, settings: object
+) -> None:
+    settings.ATTRIBUTION_CHANNEL_WEIGHTS = {"email": 3}  # type: ignore[attr-defined]
+    email = make_inbox(people.support, key="mail", channel=Channel.EMAIL)
+    chat = make_inbox(people.support, key="web", channel=Channel.CHAT)
+    account = Account.objects.create(name="Weights Ltd")
+    contact = Contact.objects.create(name="Buyer", account=account)
+    inbound(email, "Hi", thread_key="m", contact=contact)
+    inbound(chat, "Hi", thread_key="c", contact=contact)
+    do_save_deal(
+        Deal(title="W", account=account, contact=contact, value=Decimal(400), stage=DealStage.WON)
+    )
+    start, end = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
+    result = attribution(start, end, "multi")
+    assert result.by_channel == {"chat": Decimal("100.00"), "email": Decimal("300.00")}
