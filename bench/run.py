@@ -15,6 +15,8 @@ Rows so far:
           by PostgreSQL (items/s), then top-20 queries with snippets and the
           permission filter (p50, p95); each backend the other's baseline
           (PostgreSQL only, since it measures both).
+  ingest  --mails messages (default 10,000) in a real Dovecot mailbox read by the hub's
+          IMAP sync, against fetching them with imapclient alone.
   memory  memory per idle console socket: RSS of the server before and after
           opening N idle sockets, divided by N, against the same two baselines.
 
@@ -49,10 +51,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import hubdb, machine, procs, screen_pop, search_bench  # noqa: E402
+from bench import hubdb, ingest, machine, procs, screen_pop, search_bench  # noqa: E402
 from bench.clients import Fleet, progress, progress_done  # noqa: E402
 
-ROWS = ("fanout", "fanout2", "memory", "screenpop", "search")
+ROWS = ("fanout", "fanout2", "memory", "screenpop", "search", "ingest")
 FANOUT_ROWS = {"fanout", "fanout2"}
 WARMUP_MESSAGES = 2
 
@@ -460,6 +462,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--documents", type=int, default=100_000, help="notes seeded for the search row"
     )
     parser.add_argument("--queries", type=int, default=500, help="queries of the search row")
+    parser.add_argument("--mails", type=int, default=10_000, help="messages of the ingest row")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     args.rows = ROWS if args.row == "all" else (args.row,)
@@ -505,17 +508,19 @@ def main(argv: list[str] | None = None) -> int:
                 print("search: skipped, it needs PostgreSQL (DATABASE_URL=postgres://...)")
             else:
                 found = run_search(args)
+        mail = ingest.run(args.mails) if "ingest" in args.rows else None
         from django.db import connections
 
         connections.close_all()
     rows = table(results, args) + (screen_pop_rows(pop) if pop else [])
     rows += search_bench.rows(found) if found else []
+    rows += ingest.rows(mail) if mail else []
     print()
     print(render(rows, args.markdown))
     print()
     for line in notes(results, args):
         print(f"- {line}")
-    for line in search_bench.notes(found) if found else []:
+    for line in (search_bench.notes(found) if found else []) + (ingest.notes(mail) if mail else []):
         print(f"- {line}")
     if pop:
         http = sorted(pop.http_ms)
