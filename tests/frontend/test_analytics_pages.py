@@ -7,12 +7,14 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from openpyxl import load_workbook
 
 from frontend.charts import bar_chart
 from hub.actions import do_save_deal
 from hub.models import Account, Deal, DealStage
 from inbox import actions
+from inbox.events import check_event
 from inbox.metrics import publish_team_figures
 from inbox.models import Event
 from inbox.reports import METRICS, Table, table_csv, table_xlsx
@@ -152,3 +154,11 @@ def test_the_dashboard_and_reports_speak_norwegian(people: Personas, activity: N
     assert "Teamene akkurat nå" in client.get("/dashboard/").content.decode()
     page = client.get("/reports/", {"metric": "close_rate"}).content.decode()
     assert "Vinnrate %" in page and "Eksporter XLSX" in page
+
+
+def test_the_figures_worker_publishes_a_snapshot_per_team(people: Personas, activity: None) -> None:
+    out = io.StringIO()
+    call_command("analytics_figures", "--once", stdout=out)
+    assert "3 teams published" in out.getvalue()
+    for event in Event.objects.filter(type="figures.updated"):
+        check_event(event.type, event.data)
