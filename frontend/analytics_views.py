@@ -37,8 +37,11 @@ def _day_start(day: Any) -> datetime:
 def date_range(request: HttpRequest, default_days: int = 30) -> tuple[datetime, datetime]:
     """[from, to] in whole days of the current time zone; `to` is inclusive."""
     today = timezone.localdate()
-    start = parse_date(request.GET.get("from", "") or "") or today - timedelta(days=default_days)
-    end = parse_date(request.GET.get("to", "") or "") or today
+    try:
+        start = parse_date(request.GET.get("from", "")) or today - timedelta(days=default_days)
+        end = parse_date(request.GET.get("to", "")) or today
+    except ValueError as error:  # well-formed but impossible, e.g. 2026-02-30
+        raise ValidationError({"from": _("Not a valid date.")}) from error
     return _day_start(start), _day_start(end + timedelta(days=1))
 
 
@@ -46,7 +49,10 @@ def date_range(request: HttpRequest, default_days: int = 30) -> tuple[datetime, 
 def dashboard(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     user: User = request.user  # type: ignore[assignment]
-    start, end = date_range(request)
+    try:
+        start, end = date_range(request)
+    except ValidationError:
+        return HttpResponse(_("Not a valid date."), status=400, content_type="text/plain")
     context: dict[str, Any] = {"start": start.date(), "end": (end - timedelta(days=1)).date()}
     # The agent's own queue and SLA due times.
     context["queue"] = (

@@ -95,6 +95,9 @@ def test_the_report_page_groups_and_refuses_bad_input(people: Personas, activity
     assert client.get("/reports/", {"team": "x"}).status_code == 400
     assert client.get("/reports/", {"from": "2026-05-02", "to": "2026-05-01"}).status_code == 400
     assert client.get("/reports/export.csv", {"metric": "nope"}).status_code == 400
+    assert client.get("/reports/", {"from": "2026-02-30"}).status_code == 400
+    assert client.get("/reports/export.xlsx", {"to": "2026-99-01"}).status_code == 400
+    assert client.get("/dashboard/", {"from": "2026-02-30"}).status_code == 400
 
 
 def test_every_metric_and_grouping_renders(people: Personas, activity: None) -> None:
