@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.utils.translation import gettext as _
 
-from hub.models import Account, Deal, DealStage, DealStageChange
+from hub.models import Account, Contact, Deal, DealStage, DealStageChange
 
 OPEN_STAGES = (DealStage.PROSPECTING, DealStage.PROPOSAL)
 DEFAULT_STAGE_PROBABILITIES = {DealStage.PROSPECTING: 0.2, DealStage.PROPOSAL: 0.6}
@@ -193,4 +193,34 @@ def segments(attribute: str) -> list[dict[str, Any]]:
         group["contacts"] += account.contacts_n
         group["customers"] += 1 if won > 0 else 0
         group["won"] += won
+    return sorted(groups.values(), key=lambda g: g["segment"])
+
+
+CONTACT_SEGMENT_ATTRIBUTES = ("country", "language", "tier", "purchase")
+
+
+def contact_segments(attribute: str) -> list[dict[str, Any]]:
+    """Contacts grouped by their own country or language, or by their account's tier or
+    purchase history (won value of the account)."""
+    if attribute not in CONTACT_SEGMENT_ATTRIBUTES:
+        raise ValueError(f"unknown segment attribute {attribute!r}")
+    won_by_account = dict(
+        Deal.objects.filter(stage=DealStage.WON, account__isnull=False)
+        .values("account_id")
+        .annotate(v=Sum("value"))
+        .values_list("account_id", "v")
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for contact in Contact.objects.select_related("account"):
+        if attribute == "purchase":
+            key = _purchase_bucket(won_by_account.get(contact.account_id) or Decimal(0))
+        elif attribute == "tier":
+            key = contact.account.tier if contact.account else _("(empty)")
+        else:
+            key = getattr(contact, attribute) or _("(empty)")
+        group = groups.setdefault(str(key), {"segment": str(key), "contacts": 0, "lead_score": 0})
+        group["contacts"] += 1
+        group["lead_score"] += contact.lead_score
+    for group in groups.values():
+        group["lead_score"] = round(group["lead_score"] / group["contacts"], 1)
     return sorted(groups.values(), key=lambda g: g["segment"])

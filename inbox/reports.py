@@ -209,6 +209,17 @@ def _segments(q: ReportQuery) -> Table:
     )
 
 
+def _contact_segments(q: ReportQuery) -> Table:
+    return Table(
+        _("Contact segments"),
+        [_("Segment"), _("Contacts"), _("Average lead score")],
+        [
+            [g["segment"], g["contacts"], g["lead_score"]]
+            for g in sales_metrics.contact_segments(q.grouping)
+        ],
+    )
+
+
 def _attribution(q: ReportQuery) -> Table:
     result = metrics.attribution(q.start, q.end, q.grouping)
     labels = dict(Channel.choices) | {"none": _("No interaction")}
@@ -254,6 +265,16 @@ METRICS: dict[str, tuple[Any, dict[str, Any], Callable[[ReportQuery], Table]]] =
             "purchase": gettext_lazy("Purchase history"),
         },
         _segments,
+    ),
+    "contact_segments": (
+        gettext_lazy("Contact segments"),
+        {
+            "country": gettext_lazy("Country"),
+            "language": gettext_lazy("Language"),
+            "tier": gettext_lazy("Tier"),
+            "purchase": gettext_lazy("Purchase history"),
+        },
+        _contact_segments,
     ),
     "attribution": (
         gettext_lazy("Attribution"),

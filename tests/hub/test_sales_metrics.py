@@ -135,3 +135,20 @@ def test_segments_by_attribute_and_purchase_history(people: Personas) -> None:
     assert by_purchase == {"10 000 to 100 000": 1, "No purchases": 1}
     with pytest.raises(ValueError):
         sales_metrics.segments("password")
+
+
+def test_contacts_segment_by_their_attributes_and_their_accounts_purchases(
+    people: Personas,
+) -> None:
+    gold = Account.objects.create(name="G", tier="gold")
+    a = Contact.objects.create(name="a", account=gold, country="NO")
+    b = Contact.objects.create(name="b", account=gold, country="SE")
+    c = Contact.objects.create(name="c", country="NO")
+    _deal(gold, DealStage.WON, 500)
+    for contact, score in ((a, 40), (b, 20), (c, 10)):  # after scoring has run on the deal
+        Contact.objects.filter(pk=contact.pk).update(lead_score=score)
+    by_country = {g["segment"]: g for g in sales_metrics.contact_segments("country")}
+    assert by_country["NO"] == {"segment": "NO", "contacts": 2, "lead_score": 25.0}
+    assert by_country["SE"]["contacts"] == 1
+    by_purchase = {g["segment"]: g["contacts"] for g in sales_metrics.contact_segments("purchase")}
+    assert by_purchase == {"Under 10 000": 2, "No purchases": 1}
