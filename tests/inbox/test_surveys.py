@@ -13,6 +13,7 @@ from inbox import actions, surveys
 from inbox.events import check_event
 from inbox.models import Channel, Conversation, Event, Message, Survey
 from mail.models import Mailbox, OutboxItem
+from telephony.models import SmsOutbox
 from tests.factories import Personas
 from tests.inbox_fixtures import inbound, make_inbox
 
@@ -63,6 +64,17 @@ def test_an_email_conversation_gets_its_survey_through_the_mail_outbox(people: P
     survey = Survey.objects.get(conversation=conversation)
     queued = OutboxItem.objects.get(message__metadata__survey=survey.pk)
     assert queued.to_address == "customer@example.com"
+    assert survey.token in queued.message.body_text
+
+
+def test_an_sms_conversation_gets_its_survey_through_the_sms_outbox(people: Personas) -> None:
+    inbox = make_inbox(people.support, key="sms", channel=Channel.SMS, address="+4722000000")
+    conversation = inbound(
+        inbox, "Help", sender_address="+4790000001", thread_key="sms:+4790000001"
+    ).conversation
+    actions.do_change_status(conversation, "resolved", by=people.agent)
+    survey = Survey.objects.get(conversation=conversation)
+    queued = SmsOutbox.objects.get(message__metadata__survey=survey.pk)
     assert survey.token in queued.message.body_text
 
 
