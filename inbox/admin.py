@@ -5,6 +5,7 @@ from django.contrib import admin
 from hub.admin import AuditedAdmin
 from inbox.models import (
     BusinessHours,
+    CannedResponse,
     Conversation,
     ConversationNote,
     ConversationShare,
@@ -150,3 +151,13 @@ class SlaPolicyAdmin(AuditedAdmin):
         "resolution_minutes",
         "warning_minutes",
     ]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(AuditedAdmin):
+    """Replies agents insert with /shortcut; placeholders are filled in the console."""
+
+    list_display = ["shortcut", "title", "is_active", "updated_at"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["shortcut", "title", "body"]

@@ -6,7 +6,14 @@ from typing import Any
 
 from hub.demo import DemoCore
 from inbox import actions
-from inbox.models import AssignmentStrategy, Channel, Inbox, RoutingRule, TeamAssignment
+from inbox.models import (
+    AssignmentStrategy,
+    CannedResponse,
+    Channel,
+    Inbox,
+    RoutingRule,
+    TeamAssignment,
+)
 
 DEMO_PHONE_NUMBER = "+15005550006"
 
@@ -75,4 +82,29 @@ def seed_inbox_demo(sender: Any, core: DemoCore, stdout: Any, **kwargs: Any) -> 
         )
         if index == 0 and received.created:
             actions.do_share(received.conversation, core.partner_org, by=core.supervisor)
+    for shortcut, title, body in CANNED:
+        CannedResponse.objects.get_or_create(
+            shortcut=shortcut, defaults={"title": title, "body": body}
+        )
     stdout.write("seed_demo: inboxes and conversations ready")
+
+
+# Canned responses (issue 8): typed as /shortcut in the console's composer.
+CANNED = [
+    (
+        "thanks",
+        "Thanks, we are on it",
+        "Thanks, {{contact.first_name}}! We are looking into it and will get back to you today.",
+    ),
+    (
+        "hello",
+        "Greeting",
+        "Hello {{contact.first_name}}, this is {{agent.first_name}} from support.",
+    ),
+    (
+        "tracking",
+        "Tracking link",
+        "Hi {{contact.first_name}}, you can follow your delivery with the tracking link "
+        "in your order confirmation.",
+    ),
+]

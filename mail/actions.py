@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from hub.actions import EmailInput, contacts_with_email, do_create_contact
 from hub.models import Contact
+from hub.retry import next_attempt_at
 from inbox.actions import receive_message
 from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.delivery import mark_message_status
@@ -382,10 +383,9 @@ def mark_retry(item: OutboxItem, error: str) -> None:
     if item.attempts >= settings.MAIL_SEND_MAX_ATTEMPTS:
         mark_failed(item, f"gave up after {item.attempts} attempts: {error}")
         return
-    delay = min(settings.MAIL_SEND_RETRY_SECONDS * 2 ** (item.attempts - 1), 3600)
     OutboxItem.objects.filter(pk=item.pk).update(
         state=OutboxState.PENDING,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        next_attempt_at=next_attempt_at(item.attempts, settings.MAIL_SEND_RETRY_SECONDS),
         last_error=error[:1000],
         claimed_by="",
     )

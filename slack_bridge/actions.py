@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from hub.actions import contacts_with_email
 from hub.models import User
+from hub.retry import next_attempt_at
 from inbox import actions as inbox_actions
 from inbox.delivery import do_update_message, mark_message_status
 from inbox.models import Conversation, Event, Message, MessageStatus
@@ -146,10 +147,9 @@ def _retry_event(event: SlackEvent, error: str) -> None:
     if event.attempts >= settings.SLACK_MAX_ATTEMPTS:
         _finish_event(event, WorkState.FAILED, f"gave up after {event.attempts} attempts: {error}")
         return
-    delay = min(settings.SLACK_RETRY_SECONDS * 2 ** (event.attempts - 1), 3600)
     SlackEvent.objects.filter(pk=event.pk).update(
         state=WorkState.PENDING,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        next_attempt_at=next_attempt_at(event.attempts, settings.SLACK_RETRY_SECONDS),
         result=error[:2000],
         claimed_by="",
     )
@@ -533,10 +533,9 @@ def mark_post_retry(post: SlackPost, error: str) -> None:
     if post.attempts >= settings.SLACK_MAX_ATTEMPTS:
         mark_post_failed(post, f"gave up after {post.attempts} attempts: {error}")
         return
-    delay = min(settings.SLACK_RETRY_SECONDS * 2 ** (post.attempts - 1), 3600)
     SlackPost.objects.filter(pk=post.pk).update(
         state=WorkState.PENDING,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        next_attempt_at=next_attempt_at(post.attempts, settings.SLACK_RETRY_SECONDS),
         last_error=error[:2000],
         claimed_by="",
     )

@@ -1,3 +1,4 @@
+from inbox.models.canned import CannedResponse
 from inbox.models.chat import ChatVisitor
 from inbox.models.conversations import (
     Attachment,
@@ -30,6 +31,7 @@ __all__ = [
     "AssignmentStrategy",
     "Attachment",
     "BusinessHours",
+    "CannedResponse",
     "Channel",
     "ChatVisitor",
     "ConsoleSession",

@@ -25,6 +25,7 @@ from hub.actions import do_create_contact
 from hub.models import Account, AuditLogEntry, Contact, Deal, Task
 from inbox import actions
 from inbox.models import (
+    CannedResponse,
     Channel,
     Conversation,
     ConversationNote,
@@ -66,6 +67,10 @@ OBJECT_URLS: dict[str, str] = {
     "call-detail": "calls",
     "call-contact": "calls",
     "routing-rule-detail": "routing_rules",
+    "canned-response-detail": "canned_responses",
+    "sales-account": "accounts",
+    "sales-contact": "contacts",
+    "sales-contact-panel": "contacts",
 }
 # Lists and searches: 200 with nothing unshared in them, or 403/404; writes refused.
 LIST_URLS = {
@@ -81,6 +86,11 @@ LIST_URLS = {
     "deal-list",
     "task-list",
     "routing-rule-list",
+    "canned-response-list",
+    "sales",
+    "sales-accounts",
+    "sales-pipeline",
+    "sales-tasks",
 }
 # No object involved: any answer without unshared content, writes never succeed.
 PUBLIC_URLS = {
@@ -244,6 +254,9 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
         conditions={"words": [SECRET]},
         actions={"priority": "high"},
     )
+    canned = CannedResponse.objects.create(
+        shortcut="secret", title=f"{SECRET} canned", body=f"{SECRET} canned body"
+    )
     call = Call.objects.create(
         sid="CA-secret", inbox=phone, conversation=secret, contact=contact, team=people.support
     )
@@ -258,6 +271,7 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
         "tasks": [task.pk],
         "calls": [call.pk],
         "routing_rules": [rule.pk],
+        "canned_responses": [canned.pk],
     }
 
 

@@ -225,24 +225,42 @@ async function openConversation(id) {
 }
 
 async function loadProfile(conversation) {
+  // The panel is rendered by the server (the sales contact page's partials), so the
+  // console and the sales pages show a contact the same way, through the same reads.
   const profile = $("profile");
+  profile.dataset.contact = conversation.contact || "";
   if (!conversation.contact) {
+    state.contact = null;
     profile.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: _("No contact linked yet.") }));
     return;
   }
-  const contact = await api(`/api/v1/contacts/${conversation.contact}/`);
-  const heading = Object.assign(document.createElement("h2"), { textContent: contact.name });
-  const lines = [
-    contact.account_name && fmt(_("Account: %(name)s"), { name: contact.account_name }),
-    contact.job_title,
-    ...contact.phones.map((phone) => `${phone.label}: ${phone.raw}`),
-    ...contact.emails.map((email) => email.address),
-    contact.tags.length ? fmt(_("Tags: %(tags)s"), { tags: contact.tags.join(", ") }) : "",
-  ].filter(Boolean);
-  const list = document.createElement("ul");
-  list.className = "plain";
-  list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
-  profile.replaceChildren(heading, list);
+  profile.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(`/sales/contacts/${conversation.contact}/panel/?conversation=${conversation.id}`, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+    if (!response.ok) throw new Error(fmt(_("The server answered %(status)s."), { status: response.status }));
+    const html = await response.text();
+    if (state.current !== conversation.id) return;
+    profile.innerHTML = html;
+    const panel = profile.querySelector(".profile-panel");
+    state.contact = panel ? { id: conversation.contact, name: panel.dataset.name, account: panel.dataset.accountName } : null;
+  } catch (error) {
+    profile.replaceChildren(Object.assign(document.createElement("p"), { className: "error", textContent: error.message }));
+  } finally {
+    profile.removeAttribute("aria-busy");
+  }
+}
+
+if (!portal) {
+  // A conversation of the cross-channel timeline opens in place.
+  $("profile").addEventListener("click", (event) => {
+    const link = event.target.closest("[data-conversation] a");
+    if (!link) return;
+    event.preventDefault();
+    openConversation(Number(link.closest("[data-conversation]").dataset.conversation));
+  });
 }
 
 // ---- composer ---------------------------------------------------------------------
@@ -293,6 +311,146 @@ async function act(action, body) {
     $("composer-error").textContent = error.message;
   }
 }
+
+// ---- canned responses ----------------------------------------------------------------
+// Typed as /shortcut in the composer or picked from the list; placeholders such as
+// {{contact.first_name}} are filled here from the open conversation's contact.
+const canned = { all: [], shown: [], active: 0, start: -1 };
+const cannedList = $("canned-list");
+const cannedButton = $("canned-button");
+const myName = root.dataset.userName || "";
+
+export function fillPlaceholders(text, values) {
+  return text.replace(/\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}/g, (whole, scope, field) => {
+    const value = values[scope] && values[scope][field];
+    return value ? value : whole;
+  });
+}
+
+function placeholderValues() {
+  const contact = state.contact || {};
+  const name = contact.name || "";
+  return {
+    contact: { name, first_name: name.split(/\s+/)[0] || "" },
+    account: { name: contact.account || "" },
+    agent: { name: myName, first_name: myName.split(/\s+/)[0] || "" },
+  };
+}
+
+function closeCanned() {
+  if (!cannedList) return;
+  cannedList.hidden = true;
+  canned.start = -1;
+  composer.body.setAttribute("aria-expanded", "false");
+  composer.body.removeAttribute("aria-activedescendant");
+  cannedButton.setAttribute("aria-expanded", "false");
+}
+
+function showCanned(query, start) {
+  canned.shown = canned.all.filter((item) => item.shortcut.startsWith(query) || (query && item.title.toLowerCase().includes(query)));
+  canned.start = start;
+  canned.active = 0;
+  if (!canned.shown.length) {
+    cannedList.replaceChildren(Object.assign(document.createElement("li"), { className: "muted", textContent: _("No canned response matches.") }));
+  } else {
+    cannedList.replaceChildren(...canned.shown.map((item, index) => {
+      const li = document.createElement("li");
+      li.id = `canned-${item.id}`;
+      li.setAttribute("role", "option");
+      li.dataset.index = index;
+      const key = Object.assign(document.createElement("strong"), { textContent: `/${item.shortcut}` });
+      li.append(key, ` ${item.title}`);
+      return li;
+    }));
+  }
+  cannedList.hidden = false;
+  composer.body.setAttribute("aria-expanded", "true");
+  cannedButton.setAttribute("aria-expanded", "true");
+  highlightCanned();
+}
+
+function highlightCanned() {
+  cannedList.querySelectorAll("[role=option]").forEach((li, index) => li.setAttribute("aria-selected", String(index === canned.active)));
+  const current = canned.shown[canned.active];
+  if (current) composer.body.setAttribute("aria-activedescendant", `canned-${current.id}`);
+}
+
+function insertCanned(item) {
+  const body = composer.body;
+  const text = fillPlaceholders(item.body, placeholderValues());
+  const caret = body.selectionStart;
+  const from = canned.start >= 0 ? canned.start : caret;
+  body.value = body.value.slice(0, from) + text + body.value.slice(caret);
+  const end = from + text.length;
+  closeCanned();
+  body.focus();
+  body.setSelectionRange(end, end);
+}
+
+if (cannedList) {
+  composer.body.addEventListener("input", () => {
+    const body = composer.body;
+    const before = body.value.slice(0, body.selectionStart);
+    const match = before.match(/(?:^|\s)\/([a-z0-9_-]*)$/);
+    if (match && canned.all.length) showCanned(match[1], before.length - match[1].length - 1);
+    else if (canned.start >= 0) closeCanned();
+  });
+  composer.body.addEventListener("keydown", (event) => {
+    if (cannedList.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      canned.active = (canned.active + step + canned.shown.length) % Math.max(canned.shown.length, 1);
+      highlightCanned();
+    } else if ((event.key === "Enter" || event.key === "Tab") && !event.ctrlKey && !event.metaKey && canned.shown.length) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      insertCanned(canned.shown[canned.active]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closeCanned();
+    }
+  });
+  cannedList.addEventListener("mousedown", (event) => event.preventDefault());
+  cannedList.addEventListener("click", (event) => {
+    const option = event.target.closest("[role=option]");
+    if (option) insertCanned(canned.shown[Number(option.dataset.index)]);
+  });
+  cannedButton.addEventListener("click", () => {
+    if (!cannedList.hidden) { closeCanned(); return; }
+    composer.body.focus();
+    showCanned("", -1);
+  });
+  composer.body.addEventListener("blur", () => setTimeout(() => {
+    if (document.activeElement !== composer.body && document.activeElement !== cannedButton) closeCanned();
+  }, 150));
+}
+
+async function loadCanned() {
+  try {
+    const data = await api("/api/v1/canned-responses/?active=1&page_size=500");
+    canned.all = data.results || data;
+  } catch {
+    canned.all = [];
+  }
+}
+
+// ---- shortcut help ------------------------------------------------------------------
+const help = $("shortcut-help");
+let helpReturnFocus = null;
+function openHelp() {
+  helpReturnFocus = document.activeElement;
+  help.hidden = false;
+  $("shortcut-help-close").focus();
+}
+function closeHelp() {
+  help.hidden = true;
+  if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
+}
+$("shortcut-help-close").addEventListener("click", closeHelp);
+$("shortcut-help-open")?.addEventListener("click", openHelp);
+help.addEventListener("click", (event) => { if (event.target === help) closeHelp(); });
 
 // ---- presence, collision, screen pop ---------------------------------------------
 function renderPresence() {
@@ -452,8 +610,9 @@ setInterval(() => send({ action: "ping" }), 20000);
 // ---- keyboard --------------------------------------------------------------------
 document.addEventListener("keydown", (event) => {
   const typingInField = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
-  if (event.key === "Escape") $("screen-pop").hidden = true;
+  if (event.key === "Escape") { $("screen-pop").hidden = true; if (!help.hidden) closeHelp(); }
   if (typingInField || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (!help.hidden && event.key !== "?") return; // the overlay is modal
   const items = [...document.querySelectorAll(".conversation-item")];
   const index = items.findIndex((item) => Number(item.dataset.id) === state.current);
   const go = (offset) => {
@@ -467,7 +626,8 @@ document.addEventListener("keydown", (event) => {
     n: () => { composer.mode.value = "note"; composer.body.focus(); },
     e: () => !portal && act("status", { status: "resolved" }),
     a: () => !portal && act("assign", { assignee: me }),
-    "/": () => document.querySelector("[data-search-input]")?.focus(),
+    "/": () => (document.querySelector("[data-search-input]") || $("search-q"))?.focus(),
+    "?": () => (help.hidden ? openHelp() : closeHelp()),
   };
   if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
 });
@@ -480,3 +640,6 @@ for (const person of initial.presence) state.presence.set(person.user, person);
 renderList();
 renderPresence();
 connect();
+if (!portal) loadCanned();
+const fromHash = location.hash.match(/^#conversation-(\d+)$/);
+if (fromHash) openConversation(Number(fromHash[1]));
