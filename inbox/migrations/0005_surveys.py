@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('hub', '0003_deal_stage_history'),
-        ('inbox', '0003_business_hours_sla'),
+        ('inbox', '0004_canned_responses'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
