@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import sales, views
+from frontend import analytics_views, sales, views
 
 app_name = "frontend"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("sales/pipeline/", sales.pipeline, name="sales-pipeline"),
     path("sales/tasks/", sales.tasks, name="sales-tasks"),
     path("chat/<slug:inbox_key>/", views.chat_demo, name="chat-demo"),
+    path("dashboard/", analytics_views.dashboard, name="dashboard"),
+    path("reports/", analytics_views.report, name="reports"),
+    path("reports/export.<str:format>", analytics_views.report_export, name="report-export"),
+    path("survey/<str:token>/", analytics_views.survey_answer, name="survey"),
 ]

@@ -24,6 +24,7 @@ from hub.models import (
     ContactPhone,
     Deal,
     DealStage,
+    DealStageChange,
     Task,
     TaskStatus,
     User,
@@ -182,6 +183,13 @@ def do_save_deal(deal: Deal, *, by: User | None = None) -> Deal:
     deal.full_clean()
     deal.save()
     changes = {"stage": [previous_stage, deal.stage]} if previous_stage != deal.stage else {}
+    if previous_stage != deal.stage:  # analytics: the stage history behind cycle lengths
+        DealStageChange.objects.create(
+            deal=deal,
+            from_stage=previous_stage or "",
+            to_stage=deal.stage,
+            changed_at=deal.closed_at or timezone.now(),
+        )
     record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
     scoring.on_deal_saved(deal)
     return deal

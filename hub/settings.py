@@ -253,3 +253,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Analytics, surveys and reports (issue 11).
+SURVEYS_ENABLED = env_bool("SURVEYS_ENABLED", True)
+CHURN_AFTER_DAYS = env_int("CHURN_AFTER_DAYS", 365)
+# "stage=probability" pairs, e.g. "prospecting=0.2,proposal=0.6".
+DEAL_STAGE_PROBABILITIES = {
+    stage.strip(): float(value)
+    for stage, _sep, value in (
+        pair.partition("=")
+        for pair in env_list("DEAL_STAGE_PROBABILITIES", ["prospecting=0.2", "proposal=0.6"])
+    )
+    if value
+}
+# "channel=weight" pairs for multi-touch attribution; unlisted channels weigh 1.
+ATTRIBUTION_CHANNEL_WEIGHTS = {
+    channel.strip(): float(value)
+    for channel, _sep, value in (
+        pair.partition("=") for pair in env_list("ATTRIBUTION_CHANNEL_WEIGHTS", [])
+    )
+    if value
+}

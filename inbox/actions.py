@@ -30,6 +30,7 @@ from inbox.models import (
 from inbox.routing import route_new_conversation
 from inbox.serializers import conversation_data, message_data, note_data
 from inbox.sla import apply_sla, sla_on_reply, sla_on_status
+from inbox.surveys import send_survey_after_resolution
 from inbox.visibility import conversation_audience, visitor_keys
 
 MAX_BODY_LENGTH = 20_000
@@ -333,6 +334,7 @@ def do_change_status(
     conversation.save()
     if status == ConversationStatus.RESOLVED and previous != status:
         drain_after_commit(conversation.assignee)  # routing: their capacity freed up
+        send_survey_after_resolution(conversation)  # analytics (issue 11): CSAT/CES/NPS survey
     record_audit(by, "conversation.status", conversation, {"status": [previous, status]})
     _emit_conversation("conversation.updated", conversation)
     return conversation

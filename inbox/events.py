@@ -52,6 +52,8 @@ EVENT_SCHEMAS: dict[str, frozenset[str]] = {
     "document.shared": frozenset({"item"}),
     "document.unshared": frozenset({"item"}),
     "sla.breached": frozenset({"conversation", "target", "due_at", "supervisors"}),
+    # Analytics (issue 11): live team figures for the supervisor dashboard.
+    "figures.updated": frozenset({"team", "figures"}),
 }
 
 

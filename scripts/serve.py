@@ -21,6 +21,7 @@ WORKERS: list[list[str]] = [
     ["slack_worker"],  # Slack events after their acknowledgement, mirrors, posts to Slack
     ["sla_watch"],  # SLA warnings, breach flags and escalations
     ["webhook_worker"],  # outgoing webhooks: signed, retried with backoff
+    ["analytics_figures"],  # live team figures for the supervisor dashboard
 ]
 
 

@@ -270,3 +270,21 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DealStageChange(models.Model):
+    """One move of a deal into a stage (analytics: sales cycle length per stage).
+    Written by hub.actions.do_save_deal; the creation of a deal is a move from None."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(_("from stage"), max_length=20, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=20, choices=DealStage.choices)
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("deal stage change")
+        verbose_name_plural = _("deal stage changes")
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage or '-'} → {self.to_stage}"

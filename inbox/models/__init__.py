@@ -24,6 +24,7 @@ from inbox.models.sla import (
     SlaTarget,
     Weekday,
 )
+from inbox.models.surveys import Survey
 from inbox.models.webhooks import (
     DeliveryState,
     WebhookCursor,
@@ -58,6 +59,7 @@ __all__ = [
     "RoutingRule",
     "SlaPolicy",
     "SlaTarget",
+    "Survey",
     "TeamAssignment",
     "WebhookCursor",
     "WebhookDelivery",

@@ -116,7 +116,10 @@ PUBLIC_URLS = {
     # inboxes of channel `form` answer, so the probed chat inbox key gets 404.
     "lead-capture": "the public website lead form",
     "lead-form-token": "the lead form's signed fill-time token",
+    "survey": "the customer's survey page: 404 without a valid unguessable token",
 }
+# Analytics (dashboards, reports, exports): staff only, a partner gets 404 on every method.
+STAFF_ONLY_URLS = {"dashboard", "reports", "report-export"}
 # Ends the session: probed with GET only (the other methods would sign the partner out).
 SESSION_URLS = {"logout"}
 # Signed webhooks: without a valid signature or token, 403/404 (405 for GET).
@@ -202,10 +205,10 @@ def probes_for(
             )
             for pk in [*ids[kind], 999_999_999]
         ]
-    known = LIST_URLS | PUBLIC_URLS.keys() | SESSION_URLS | WEBHOOK_URLS
+    known = LIST_URLS | PUBLIC_URLS.keys() | SESSION_URLS | WEBHOOK_URLS | STAFF_ONLY_URLS
     assert name in known, (
         f"URL pattern {pattern!r} (name {name!r}) is new to the partner-isolation test: "
-        "classify it in OBJECT_URLS, LIST_URLS, PUBLIC_URLS or WEBHOOK_URLS."
+        "classify it in OBJECT_URLS, LIST_URLS, PUBLIC_URLS, STAFF_ONLY_URLS or WEBHOOK_URLS."
     )
     unknown = params - FILLERS.keys()
     assert not unknown, f"{pattern!r}: the isolation test cannot fill {sorted(unknown)}"
@@ -376,6 +379,8 @@ def _judge(probe: Probe, method: str, status: int, content: bytes) -> str:
         return "" if status in (302, 403, 404) else "the admin answered a partner"
     if probe.name in OBJECT_URLS:
         return "" if status in (404, 405) else "an unshared object answered"
+    if probe.name in STAFF_ONLY_URLS:
+        return "" if status == 404 else "an analytics page answered a partner"
     if 200 <= status < 300 and method != "get" and probe.name not in PUBLIC_URLS:
         return "a write was accepted"
     if probe.name in LIST_URLS:
