@@ -62,7 +62,7 @@ class Fleet:
         return ws
 
     async def _read(self, ws: ClientConnection) -> None:
-        arrivals, complete, size = self.arrivals, self.complete, self.size
+        arrivals, complete = self.arrivals, self.complete
         async for frame in ws:
             now = time.perf_counter()
             seq = frame_seq(frame)
@@ -72,7 +72,9 @@ class Fleet:
             if not self.frame_bytes:
                 self.frame_bytes = len(frame.encode())
             times.append(now)
-            if len(times) >= size:
+            # The fleet may grow between messages (the capacity row): compare with
+            # its size now, not when this reader started.
+            if len(times) >= len(self.sockets):
                 complete[seq].set()
 
     async def connect(self, count: int, label: str, concurrency: int = 25) -> None:
@@ -93,7 +95,9 @@ class Fleet:
         self.sockets.extend(opened)
 
     def start_reading(self) -> None:
-        self.readers = [asyncio.create_task(self._read(ws)) for ws in self.sockets]
+        """Start a reader on every socket that has none yet."""
+        new = self.sockets[len(self.readers) :]
+        self.readers += [asyncio.create_task(self._read(ws)) for ws in new]
 
     async def wait_for(self, seq: int, timeout: float) -> list[float]:
         """Arrival times of frame `seq`: all of them, or what came within `timeout`."""

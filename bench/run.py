@@ -19,6 +19,9 @@ Rows so far:
           IMAP sync, against fetching them with imapclient alone.
   memory  memory per idle console socket: RSS of the server before and after
           opening N idle sockets, divided by N, against the same two baselines.
+  capacity  sockets one server process holds before the p99 of fan-out passes
+          100 ms: the consoles grow in --steps (default 250,500,1000,1500,2000),
+          --step-messages messages at each; same two baselines.
 
 Uses PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (a throw-away
 database `bench_<pid>` is created and dropped), else the embedded default (SQLite
@@ -54,9 +57,12 @@ if str(ROOT) not in sys.path:
 from bench import hubdb, ingest, machine, procs, screen_pop, search_bench  # noqa: E402
 from bench.clients import Fleet, progress, progress_done  # noqa: E402
 
-ROWS = ("fanout", "fanout2", "memory", "screenpop", "search", "ingest")
+ROWS = ("fanout", "fanout2", "memory", "capacity", "screenpop", "search", "ingest")
 FANOUT_ROWS = {"fanout", "fanout2"}
+# The rows that need console sockets at all.
+SOCKET_ROWS = {"fanout", "fanout2", "memory", "capacity"}
 WARMUP_MESSAGES = 2
+CAPACITY_P99_MS = 100.0
 
 
 @dataclass
@@ -71,6 +77,16 @@ class ServerResult:
     missing: int = 0
     frame_bytes: int = 0
     write_ms: list[float] = field(default_factory=list)
+    # The capacity row: (sockets, p99 in ms) at each step measured.
+    steps: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def capacity(self) -> tuple[int, bool]:
+        """The most sockets measured with p99 within the limit, and whether the limit
+        was passed at a later step (False: it held at every step tried)."""
+        held = [n for n, p99 in self.steps if p99 <= CAPACITY_P99_MS]
+        passed = any(p99 > CAPACITY_P99_MS for _, p99 in self.steps)
+        return (max(held) if held else 0), passed
 
     @property
     def kib_per_socket(self) -> float:
@@ -119,13 +135,16 @@ async def connect_fleet(target: Target, sockets: int) -> None:
     progress_done()
 
 
-async def one_message(target: Target, seq: int, args: argparse.Namespace) -> None:
+async def one_message(
+    target: Target, seq: int, args: argparse.Namespace, into: list[list[float]] | None = None
+) -> None:
     result, fleet = target.result, target.fleet
     t0 = time.perf_counter()
     await target.trigger(seq)
     arrivals = await fleet.wait_for(seq, timeout=args.timeout)
     if seq >= WARMUP_MESSAGES:
-        result.deliveries.append(sorted((t - t0) * 1000 for t in arrivals))
+        delays = sorted((t - t0) * 1000 for t in arrivals)
+        (result.deliveries if into is None else into).append(delays)
         result.missing += fleet.size - len(arrivals)
     await asyncio.sleep(args.pause)
 
@@ -145,6 +164,44 @@ async def send_messages(targets: list[Target], args: argparse.Namespace) -> None
                 )
             )
     progress_done()
+
+
+def p99_of(messages: list[list[float]]) -> float:
+    values = sorted(d for message in messages for d in message)
+    return values[min(len(values) - 1, int(0.99 * len(values)))] if values else float("nan")
+
+
+async def grow_until_p99(targets: list[Target], args: argparse.Namespace, first_seq: int) -> None:
+    """The capacity row: add consoles step by step; at each step every server still
+    within the limit gets --step-messages messages (in turn, as in send_messages).
+    A server leaves the race at the first step whose p99 passes the limit."""
+    seq = first_seq
+    racing = list(targets)
+    for step in args.steps:
+        if any(t.fleet.size > step for t in racing):
+            continue  # already past this step (the fan-out rows ran with more sockets)
+        if not racing:
+            break
+        for target in racing:
+            more = step - target.fleet.size
+            if more > 0:
+                await target.fleet.connect(more, f"{target.result.name} to {step}")
+                target.fleet.start_reading()
+        progress_done()
+        measured: dict[str, list[list[float]]] = {t.result.name: [] for t in racing}
+        for n in range(args.step_messages):
+            shift = n % len(racing)
+            for target in racing[shift:] + racing[:shift]:
+                await one_message(target, seq, args, into=measured[target.result.name])
+            seq += 1
+            progress(f"capacity step {step}: message {n + 1}/{args.step_messages}")
+        progress_done()
+        for target in racing:
+            p99 = p99_of(measured[target.result.name])
+            target.result.steps.append((step, p99))
+            progress(f"capacity step {step}: {target.result.name} p99 {p99:.1f} ms")
+            progress_done()
+        racing = [t for t in racing if t.result.steps[-1][1] <= CAPACITY_P99_MS]
 
 
 def hub_trigger(inbox: object, write_ms: list[float]) -> Trigger:
@@ -250,11 +307,11 @@ async def run_all(
                     size = hub_fleet.frame_bytes or args.frame_bytes
                     await ctrl.send(json.dumps({"seq": seq, "size": size}))
 
-                fleet = Fleet(base + path, f"http://127.0.0.1:{port}", [None] * args.sockets)
+                fleet = Fleet(base + path, f"http://127.0.0.1:{port}", [None] * args.agents)
                 targets.append(Target(ServerResult(name), fleet, [process.pid], trigger))
             try:
                 for target in targets:
-                    await connect_fleet(target, args.sockets)
+                    await connect_fleet(target, args.initial_sockets)
                 if FANOUT_ROWS & set(args.rows):
                     for target in targets:
                         target.fleet.start_reading()
@@ -264,6 +321,17 @@ async def run_all(
                                 output = work / f"profile-{target.result.name}.txt"
                                 profilers.enter_context(procs.profiled(target.pids[0], output))
                         await send_messages(targets, args)
+                if "capacity" in args.rows:
+                    # Only the one-process hub races the baselines: hub2 is two processes.
+                    racers = [t for t in targets if t.result.name != "hub2"]
+                    for target in racers:
+                        target.fleet.start_reading()
+                    first_seq = (
+                        WARMUP_MESSAGES + args.messages if FANOUT_ROWS & set(args.rows) else 0
+                    )
+                    await grow_until_p99(racers, args, max(first_seq, WARMUP_MESSAGES))
+                    for target in racers:
+                        target.result.sockets = target.fleet.size
                 hub_result.frame_bytes = hub_fleet.frame_bytes
             finally:
                 for target in targets:
@@ -335,7 +403,33 @@ def table(results: dict[str, ServerResult], args: argparse.Namespace) -> list[li
         )
     if "memory" in args.rows:
         add(f"memory per idle socket ({n})", "KiB", lambda r: r.kib_per_socket, ".1f")
+    if "capacity" in args.rows:
+        ours, ours_passed = results["hub"].capacity
+        for i, key in enumerate(BASELINES):
+            base, base_passed = results[key].capacity
+            rows.append(
+                [
+                    f"sockets per process before p99 > {CAPACITY_P99_MS:.0f} ms" if i == 0 else "",
+                    (f"{ours}" if ours_passed else f">= {ours}") if i == 0 else "",
+                    BASELINES[key],
+                    f"{base}" if base_passed else f">= {base}",
+                    capacity_ratio(ours, ours_passed, base, base_passed),
+                ]
+            )
     return rows
+
+
+def capacity_ratio(ours: int, ours_passed: bool, base: int, base_passed: bool) -> str:
+    """A capacity that held at every step tried is only a lower bound, and so is
+    the ratio it enters on top (an upper bound below)."""
+    if not base:
+        return "n/a"
+    ratio = f"{ours / base:.2f}x"
+    if not ours_passed and base_passed:
+        return f">= {ratio}"
+    if ours_passed and not base_passed:
+        return f"<= {ratio}"
+    return ratio if ours_passed else "n/a (neither passed)"
 
 
 def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.ScreenPopResult:
@@ -426,6 +520,13 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
                 f"<= 3x bare broadcast: {bare_ratio:.2f}x "
                 f"({'met' if bare_ratio <= 3 else 'NOT met'})"
             )
+    if "capacity" in args.rows:
+        for key, result in results.items():
+            if result.steps:
+                lines.append(
+                    f"capacity steps, {key} (sockets: p99): "
+                    + ", ".join(f"{n}: {p99:.1f} ms" for n, p99 in result.steps)
+                )
     return lines
 
 
@@ -463,11 +564,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--queries", type=int, default=500, help="queries of the search row")
     parser.add_argument("--mails", type=int, default=10_000, help="messages of the ingest row")
+    parser.add_argument(
+        "--steps",
+        default="250,500,1000,1500,2000",
+        help="console counts of the capacity row, ascending",
+    )
+    parser.add_argument(
+        "--step-messages", type=int, default=10, help="measured messages per capacity step"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     args.rows = ROWS if args.row == "all" else (args.row,)
     if args.sockets < 2 or args.messages < 1:
         parser.error("--sockets must be at least 2 and --messages at least 1")
+    try:
+        args.steps = sorted({int(step) for step in args.steps.split(",")})
+    except ValueError:
+        parser.error("--steps takes comma-separated console counts, e.g. 250,500,1000")
+    if args.steps[0] < 2 or args.step_messages < 1:
+        parser.error("--steps must be at least 2 and --step-messages at least 1")
+    capacity_only = "capacity" in args.rows and not (SOCKET_ROWS - {"capacity"}) & set(args.rows)
+    # Sockets opened before any row runs, and agents (one per console) to seed.
+    args.initial_sockets = args.steps[0] if capacity_only else args.sockets
+    args.agents = max(args.sockets, args.steps[-1]) if "capacity" in args.rows else args.sockets
     return args
 
 
@@ -492,8 +611,9 @@ def main(argv: list[str] | None = None) -> int:
         hubdb.migrate()
         seeded = {}
         for key in ("hub", "hub2") if "fanout2" in args.rows else ("hub",):
-            progress(f"creating {args.sockets} signed-in agents for {key}")
-            seeded[key] = hubdb.seed(args.sockets, name=f"bench-{key}")
+            progress(f"creating signed-in agents for {key}")
+            agents = args.agents if key == "hub" else args.sockets
+            seeded[key] = hubdb.seed(agents, name=f"bench-{key}")
         progress_done()
         results = asyncio.run(run_all(args, seeded))
         pop = None
