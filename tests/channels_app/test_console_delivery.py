@@ -145,6 +145,51 @@ async def test_anonymous_sockets_and_foreign_origins_are_refused(people: Persona
         await sockets.console(people.agent, origin=b"http://evil.example")
 
 
+async def test_a_session_ended_by_logout_or_a_password_change_opens_no_console(
+    people: Personas,
+) -> None:
+    """The console reads the session once at connect (channels_app.sessions): that
+    read must still honour what ended the session over HTTP."""
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings
+    from django.test import Client
+
+    from hub.asgi import application
+
+    async def connect_with(cookie: str) -> tuple[bool, int | None]:
+        communicator = WebsocketCommunicator(
+            application,
+            "/ws/console/",
+            headers=[
+                (b"origin", sockets.ORIGIN),
+                (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+            ],
+        )
+        connected, code = await communicator.connect(timeout=5)
+        if connected:
+            await communicator.disconnect()
+        return connected, code
+
+    @db
+    def logged_out_cookie() -> str:
+        client = Client()
+        client.force_login(people.agent)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        client.post("/accounts/logout/")
+        return cookie
+
+    @db
+    def change_password() -> None:
+        people.teammate.set_password("a brand new passphrase 42")
+        people.teammate.save()
+
+    assert await connect_with(await logged_out_cookie()) == (False, 4401)
+    cookie = await sockets.session_cookie(people.teammate)
+    assert (await connect_with(cookie))[0]
+    await change_password()
+    assert await connect_with(cookie) == (False, 4401)
+
+
 async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(people: Personas) -> None:
     socket = await sockets.console(people.agent)
     await socket.drain()
