@@ -410,13 +410,19 @@ def table(results: dict[str, ServerResult], args: argparse.Namespace) -> list[li
             rows.append(
                 [
                     f"sockets per process before p99 > {CAPACITY_P99_MS:.0f} ms" if i == 0 else "",
-                    (f"{ours}" if ours_passed else f">= {ours}") if i == 0 else "",
+                    capacity_text(ours, ours_passed, args.steps[0]) if i == 0 else "",
                     BASELINES[key],
-                    f"{base}" if base_passed else f">= {base}",
+                    capacity_text(base, base_passed, args.steps[0]),
                     capacity_ratio(ours, ours_passed, base, base_passed),
                 ]
             )
     return rows
+
+
+def capacity_text(sockets: int, passed: bool, first_step: int) -> str:
+    if not sockets:
+        return f"< {first_step}"  # the limit was passed at the first step
+    return f"{sockets}" if passed else f">= {sockets}"
 
 
 def capacity_ratio(ours: int, ours_passed: bool, base: int, base_passed: bool) -> str:
