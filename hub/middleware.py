@@ -18,14 +18,24 @@ class UserPreferencesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            if user.language in self.languages:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+        if user is None or not user.is_authenticated:
+            return self._respond(request)
+        language = user.language if user.language in self.languages else None
+        if language:
+            request.LANGUAGE_CODE = language
+        try:
+            zone: zoneinfo.ZoneInfo | None = zoneinfo.ZoneInfo(user.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        # Overrides, not activate(): the thread serves other requests next (webhooks
+        # with no user among them), which must not inherit this user's settings.
+        with (
+            translation.override(language or translation.get_language()),
+            timezone.override(zone),
+        ):
+            return self._respond(request)
+
+    def _respond(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", translation.get_language() or "en")
         return response

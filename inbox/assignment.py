@@ -90,6 +90,12 @@ def pick_agent(policy: TeamAssignment) -> User | None:
     return later[0] if later else candidates[0][0]
 
 
+def strategy_name(policy: TeamAssignment) -> str:
+    """The strategy as the routing trace names it: the trace is stored text, so it is
+    not in the language of whoever's request happened to trigger the assignment."""
+    return policy.strategy.replace("_", " ")
+
+
 def assign_new_conversation(conversation: Conversation) -> list[str]:
     """Pick an agent for a new conversation (not saved here); returns trace lines."""
     team = conversation.team
@@ -104,7 +110,7 @@ def assign_new_conversation(conversation: Conversation) -> list[str]:
     conversation.assignee = agent
     policy.last_assigned = agent
     policy.save(update_fields=["last_assigned"])
-    return [f"assigned to {agent.full_name} ({policy.get_strategy_display().lower()})"]
+    return [f"assigned to {agent.full_name} ({strategy_name(policy)})"]
 
 
 def _drain_team_queue(team: Team) -> list[Conversation]:
@@ -129,7 +135,7 @@ def _drain_team_queue(team: Team) -> list[Conversation]:
         )
         if conversation is None:
             continue
-        strategy = policy.get_strategy_display().lower()
+        strategy = strategy_name(policy)
         conversation.assignee = agent
         conversation.routing_trace = [
             *conversation.routing_trace,

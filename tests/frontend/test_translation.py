@@ -37,3 +37,17 @@ def test_the_strings_the_javascript_shows_are_translated_too(people: Personas) -
     catalog = login_client(people.agent).get("/jsi18n/").content.decode()
     assert "Kobler til p\\u00e5 nytt" in catalog or "Kobler til på nytt" in catalog
     assert "%(name)s ser p\\u00e5" in catalog or "%(name)s ser på" in catalog
+
+
+def test_a_users_language_and_time_zone_end_with_their_request(people: Personas) -> None:
+    """The server thread that rendered a Norwegian page serves a webhook next: that
+    must not run in Norwegian or in that user's time zone."""
+    from django.utils import timezone, translation
+
+    people.agent.language = "nb"
+    people.agent.time_zone = "Asia/Tokyo"
+    people.agent.save()
+    before = (translation.get_language(), timezone.get_current_timezone_name())
+    assert login_client(people.agent).get("/").headers["Content-Language"] == "nb"
+    assert (translation.get_language(), timezone.get_current_timezone_name()) == before
+    assert Client().get("/healthz").headers["Content-Language"] != "nb"
