@@ -106,6 +106,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "conversations": _conversations(user, contact__account=account),
             "link_field": "account",
             "link_id": account.pk,
+            "link_account": account.pk,
+            "deal_stages": DealStage.choices,
         },
     )
 
@@ -114,7 +116,16 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
     context = contact_profile(request.user, contact)
-    context.update({"section": "accounts", "link_field": "contact", "link_id": contact.pk})
+    context.update(
+        {
+            "section": "accounts",
+            "link_field": "contact",
+            "link_id": contact.pk,
+            "link_account": contact.account_id or "",
+            "link_contact": contact.pk,
+            "deal_stages": DealStage.choices,
+        }
+    )
     return render(request, "frontend/sales/contact.html", context)
 
 

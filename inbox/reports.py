@@ -134,7 +134,7 @@ def _surveys(q: ReportQuery) -> Table:
         )
     return Table(
         _("Surveys"),
-        [_("Group"), _("Answers"), _("CSAT % satisfied"), _("CES average"), _("NPS")],
+        [_("Group"), _("Answers"), _("Satisfied (CSAT %)"), _("CES average"), _("NPS")],
         rows,
     )
 

@@ -121,3 +121,52 @@ def test_a_partner_gets_404_on_the_sales_pages(hub_server: str, page: object) ->
         response = page.goto(f"{hub_server}{path}")  # type: ignore[attr-defined]
         assert response.status == 404, path
         assert "Hidden AS" not in page.content()  # type: ignore[attr-defined]
+
+
+def test_a_salesperson_creates_a_deal_and_a_task_from_the_account_page(
+    hub_server: str, page: object
+) -> None:
+    from hub.models import Task
+
+    people = make_personas()
+    account = Account.objects.create(name="Fjellheim Hotell")
+    sign_in(page, hub_server, people.salesperson.email)
+    page.wait_for_selector("#connection")  # type: ignore[attr-defined]
+    page.goto(f"{hub_server}/sales/accounts/{account.pk}/")  # type: ignore[attr-defined]
+
+    page.click(".create-form summary >> text=New deal")  # type: ignore[attr-defined]
+    page.fill("#deal-title", "Conference wing Wi-Fi")  # type: ignore[attr-defined]
+    page.fill("#deal-value", "-5")  # type: ignore[attr-defined]
+    # The browser's own check stops a negative value; the API's is the one that counts.
+    page.eval_on_selector(".deal-form", "form => form.noValidate = true")  # type: ignore[attr-defined]
+    page.click(".deal-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector(".deal-form .error:not(:empty)")  # type: ignore[attr-defined]
+    assert not Deal.objects.exists()
+
+    page.fill("#deal-value", "120000")  # type: ignore[attr-defined]
+    page.fill("#deal-currency", "nok")  # type: ignore[attr-defined]
+    page.select_option("#deal-stage", "proposal")  # type: ignore[attr-defined]
+    page.click(".deal-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#deal-list >> text=Conference wing Wi-Fi")  # type: ignore[attr-defined]
+    deal = Deal.objects.get()
+    assert (deal.account, deal.owner, deal.stage, deal.currency, deal.value) == (
+        account,
+        people.salesperson,
+        DealStage.PROPOSAL,
+        "NOK",
+        120000,
+    )
+
+    page.click(".create-form summary >> text=New task")  # type: ignore[attr-defined]
+    page.fill("#task-title", "Call the IT manager about the survey")  # type: ignore[attr-defined]
+    page.fill("#task-due", "2030-03-04T09:30")  # type: ignore[attr-defined]
+    page.click(".task-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector(".task-form [role=status] >> text=Call the IT manager")  # type: ignore[attr-defined]
+    task = Task.objects.get(title="Call the IT manager about the survey")
+    assert (task.account, task.assignee, task.due_at.year) == (account, people.salesperson, 2030)
+
+    # Both stay after a reload: the deal on the account, the task in "my tasks".
+    page.reload()  # type: ignore[attr-defined]
+    assert page.locator("#deal-list >> text=Conference wing Wi-Fi").count() == 1  # type: ignore[attr-defined]
+    page.goto(f"{hub_server}/sales/tasks/")  # type: ignore[attr-defined]
+    page.wait_for_selector("#task-list >> text=Call the IT manager about the survey")  # type: ignore[attr-defined]

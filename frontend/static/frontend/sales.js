@@ -173,3 +173,122 @@ if (documentForm) {
     }
   });
 }
+
+// ---- new deals and tasks ------------------------------------------------------------
+function links(form) {
+  // The account and contact the page is about, if any ("" in the data attributes: none).
+  const linked = {};
+  if (form.dataset.linkAccount) linked.account = Number(form.dataset.linkAccount);
+  if (form.dataset.linkContact) linked.contact = Number(form.dataset.linkContact);
+  return linked;
+}
+
+// By name through `elements`: `form.title` would be the form's own title attribute.
+const field = (form, name) => form.elements.namedItem(name);
+
+function submitting(form, write) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = form.querySelector(".error");
+    error.textContent = "";
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await write();
+      form.reset();
+    } catch (failure) {
+      error.textContent = failure.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function status(form, text) {
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const footer = form.querySelector(".form-footer");
+  let saved = footer.querySelector(".saved");
+  if (!saved) {
+    saved = document.createElement("span");
+    saved.className = "saved muted";
+    saved.setAttribute("role", "status");
+    footer.prepend(saved);
+  }
+  saved.textContent = text;
+}
+
+const dealForm = document.querySelector(".deal-form");
+if (dealForm) {
+  submitting(dealForm, async () => {
+    const stageSelect = field(dealForm, "stage");
+    const deal = await api("/api/v1/deals/", {
+      method: "POST",
+      body: {
+        title: field(dealForm, "title").value.trim(),
+        value: field(dealForm, "value").value,
+        currency: field(dealForm, "currency").value.trim().toUpperCase(),
+        stage: stageSelect.value,
+        expected_close: field(dealForm, "expected_close").value || null,
+        owner: Number(dealForm.dataset.owner),
+        ...links(dealForm),
+      },
+    });
+    const item = document.createElement("li");
+    const title = document.createElement("strong");
+    title.textContent = deal.title;
+    const badge = document.createElement("span");
+    badge.className = "stage-badge";
+    badge.dataset.stage = deal.stage;
+    badge.textContent = stageSelect.options[stageSelect.selectedIndex].text;
+    const meta = document.createElement("span");
+    meta.className = "muted";
+    meta.textContent = `${Number(deal.value).toLocaleString()} ${deal.currency}`;
+    item.append(title, " ", badge, " ", meta);
+    prependItem("deal-list", item);
+    status(dealForm, fmt(_("Deal %(title)s created."), { title: deal.title }));
+  });
+}
+
+const taskForm = document.querySelector(".task-form");
+if (taskForm) {
+  submitting(taskForm, async () => {
+    const due = field(taskForm, "due_at").value;
+    const task = await api("/api/v1/tasks/", {
+      method: "POST",
+      body: {
+        title: field(taskForm, "title").value.trim(),
+        // datetime-local has no zone: it is the browser's local time.
+        due_at: due ? new Date(due).toISOString() : null,
+        assignee: Number(taskForm.dataset.assignee),
+        ...links(taskForm),
+      },
+    });
+    if (taskList) {
+      const item = document.createElement("li");
+      item.className = "task";
+      item.dataset.task = task.id;
+      item.dataset.status = task.status;
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.className = "task-done";
+      const title = document.createElement("span");
+      title.className = "task-title";
+      title.textContent = task.title;
+      label.append(box, " ", title);
+      item.append(label);
+      if (task.due_at) {
+        const when = document.createElement("span");
+        when.className = "muted";
+        const time = document.createElement("time");
+        time.dateTime = task.due_at;
+        time.textContent = new Date(task.due_at).toLocaleString();
+        when.append(`${_("Due")} `, time);
+        item.append(" ", when);
+      }
+      prependItem("task-list", item);
+    }
+    status(taskForm, fmt(_("Task %(title)s created."), { title: task.title }));
+  });
+}
