@@ -208,3 +208,41 @@ def do_save_task(task: Task, *, by: User | None = None) -> Task:
     task.save()
     record_audit(by, "task.created" if created else "task.updated", task, {"status": task.status})
     return task
+
+
+def _audit_name(obj: models.Model) -> str:
+    return obj._meta.model_name or type(obj).__name__.lower()
+
+
+@transaction.atomic
+def do_save_record(
+    obj: models.Model, *, by: User | None, changes: dict[str, Any] | None = None
+) -> models.Model:
+    """Save a configuration record that has no rules beyond its model's own (teams,
+    tags, partner organizations, SLA policies …): validated with full_clean (fields,
+    unique and check constraints, clean()), then saved and audited in one transaction."""
+    created = obj.pk is None
+    obj.full_clean()
+    obj.save()
+    verb = "created" if created else "updated"
+    record_audit(
+        by,
+        f"{_audit_name(obj)}.{verb}",
+        obj,
+        {name: _jsonable(value) for name, value in (changes or {}).items()},
+    )
+    return obj
+
+
+@transaction.atomic
+def do_delete_record(obj: models.Model, *, by: User | None) -> None:
+    """Delete a configuration record; one that others still point at (PROTECT) is a
+    validation error, not a crash."""
+    record_audit(by, f"{_audit_name(obj)}.deleted", obj)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except models.ProtectedError as error:
+        raise ValidationError(
+            f"This {obj._meta.verbose_name} is still in use and cannot be deleted."
+        ) from error

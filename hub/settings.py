@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "inbox.models.conversations.MessageStatus",
         "TaskStatusEnum": "hub.models.crm.TaskStatus",
         "PresenceStatusEnum": "inbox.models.presence.PresenceStatus",
+        "MailSecurityEnum": "mail.models.Security",
     },
 }
 

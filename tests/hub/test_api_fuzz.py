@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from hub.actions import do_issue_api_token
+from inbox.reports import METRICS
 from tests.factories import Personas
 from tests.inbox_fixtures import inbound, make_inbox
 
@@ -95,6 +96,24 @@ RESOURCES = [
     "/api/v1/webhook-deliveries/",
     "/api/v1/imports/{kind}/",
     "/api/v1/exports/{kind}/",
+    "/api/v1/users/",
+    "/api/v1/teams/",
+    "/api/v1/team-memberships/",
+    "/api/v1/tags/",
+    "/api/v1/partner-organizations/",
+    "/api/v1/lead-scoring/",
+    "/api/v1/sla-policies/",
+    "/api/v1/business-hours/",
+    "/api/v1/surveys/",
+    "/api/v1/surveys/aggregate/",
+    "/api/v1/calls/",
+    "/api/v1/calls/{id}/",
+    "/api/v1/mailboxes/",
+    "/api/v1/slack-workspaces/",
+    "/api/v1/slack-channels/",
+    "/api/v1/attachments/{id}/download/",
+    "/api/v1/metrics/",
+    *(f"/api/v1/metrics/{metric}/" for metric in METRICS),
 ]
 
 
