@@ -246,3 +246,12 @@ def do_delete_record(obj: models.Model, *, by: User | None) -> None:
         raise ValidationError(
             f"This {obj._meta.verbose_name} is still in use and cannot be deleted."
         ) from error
+
+
+def check_user_change(user: User, changes: dict[str, Any], *, by: User) -> None:
+    """An administrator cannot take away their own role or access: the last admin
+    would lock everyone out of the administration."""
+    if user.pk != by.pk:
+        return
+    if changes.get("role", user.role) != user.role or changes.get("is_active") is False:
+        raise ValidationError({"role": "You cannot change your own role or deactivate yourself."})

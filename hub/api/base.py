@@ -72,3 +72,13 @@ def validation_as_400(call: Callable[[], Any]) -> Any:
     except ValidationError as error:
         detail = error.message_dict if hasattr(error, "error_dict") else error.messages
         raise serializers.ValidationError(detail) from error
+
+
+# The largest id a database id column holds (a signed 64-bit integer). Larger numbers
+# in `id__in` lookups overflow the database driver instead of matching nothing.
+MAX_OBJECT_ID = 2**63 - 1
+
+
+def object_id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An id given in a request body: a whole number a database id can be."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_OBJECT_ID, **kwargs)

@@ -67,6 +67,16 @@ class UserViewSet(
             users = users.filter(is_active=params["active"] == "1")
         return users
 
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        validation_as_400(
+            lambda: actions.check_user_change(
+                User.objects.get(pk=serializer.instance.pk),
+                serializer.validated_data,
+                by=self.request.user,
+            )
+        )
+        super().perform_update(serializer)
+
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         user = User(**serializer.validated_data)
         user.set_unusable_password()

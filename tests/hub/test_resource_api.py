@@ -241,3 +241,16 @@ def test_reading_the_directory_takes_a_fixed_number_of_queries(
         assert client.get("/api/v1/users/", {"page_size": 100}).json()["count"] > 20
     with django_assert_max_num_queries(8):
         assert client.get("/api/v1/teams/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_demote_or_deactivate_themselves(people: Personas) -> None:
+    client = login_client(people.admin)
+    url = f"/api/v1/users/{people.admin.pk}/"
+    assert _json(client, "patch", url, {"role": "agent"}).status_code == 400
+    assert _json(client, "patch", url, {"is_active": False}).status_code == 400
+    assert _json(client, "patch", url, {"full_name": "Ada A. Admin"}).status_code == 200
+    people.admin.refresh_from_db()
+    assert (people.admin.role, people.admin.is_active) == ("admin", True)
+    other = f"/api/v1/users/{people.agent.pk}/"
+    assert _json(client, "patch", other, {"role": "supervisor"}).status_code == 200
