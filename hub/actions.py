@@ -5,7 +5,7 @@ check_* functions validate, do_* functions write (and audit) in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,9 +190,23 @@ def do_save_deal(deal: Deal, *, by: User | None = None) -> Deal:
             to_stage=deal.stage,
             changed_at=deal.closed_at or timezone.now(),
         )
-    record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
+    entry = record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
+    for listener in _deal_listeners:
+        listener(deal, entry)
     scoring.on_deal_saved(deal)
     return deal
+
+
+# Apps above hub that must act on a deal change in the same transaction (outgoing
+# webhooks: inbox.webhooks writes its delivery rows here, a transactional outbox).
+# A listener gets the saved deal and its audit entry (action, changes, time).
+DealListener = Callable[[Deal, AuditLogEntry], None]
+_deal_listeners: list[DealListener] = []
+
+
+def register_deal_listener(listener: DealListener) -> None:
+    if listener not in _deal_listeners:
+        _deal_listeners.append(listener)
 
 
 @transaction.atomic
