@@ -5,7 +5,7 @@ check_* functions validate, do_* functions write (and audit) in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,9 +190,23 @@ def do_save_deal(deal: Deal, *, by: User | None = None) -> Deal:
             to_stage=deal.stage,
             changed_at=deal.closed_at or timezone.now(),
         )
-    record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
+    entry = record_audit(by, "deal.created" if created else "deal.updated", deal, changes)
+    for listener in _deal_listeners:
+        listener(deal, entry)
     scoring.on_deal_saved(deal)
     return deal
+
+
+# Apps above hub that must act on a deal change in the same transaction (outgoing
+# webhooks: inbox.webhooks writes its delivery rows here, a transactional outbox).
+# A listener gets the saved deal and its audit entry (action, changes, time).
+DealListener = Callable[[Deal, AuditLogEntry], None]
+_deal_listeners: list[DealListener] = []
+
+
+def register_deal_listener(listener: DealListener) -> None:
+    if listener not in _deal_listeners:
+        _deal_listeners.append(listener)
 
 
 @transaction.atomic
@@ -208,3 +222,50 @@ def do_save_task(task: Task, *, by: User | None = None) -> Task:
     task.save()
     record_audit(by, "task.created" if created else "task.updated", task, {"status": task.status})
     return task
+
+
+def _audit_name(obj: models.Model) -> str:
+    return obj._meta.model_name or type(obj).__name__.lower()
+
+
+@transaction.atomic
+def do_save_record(
+    obj: models.Model, *, by: User | None, changes: dict[str, Any] | None = None
+) -> models.Model:
+    """Save a configuration record that has no rules beyond its model's own (teams,
+    tags, partner organizations, SLA policies …): validated with full_clean (fields,
+    unique and check constraints, clean()), then saved and audited in one transaction."""
+    created = obj.pk is None
+    obj.full_clean()
+    obj.save()
+    verb = "created" if created else "updated"
+    record_audit(
+        by,
+        f"{_audit_name(obj)}.{verb}",
+        obj,
+        {name: _jsonable(value) for name, value in (changes or {}).items()},
+    )
+    return obj
+
+
+@transaction.atomic
+def do_delete_record(obj: models.Model, *, by: User | None) -> None:
+    """Delete a configuration record; one that others still point at (PROTECT) is a
+    validation error, not a crash."""
+    record_audit(by, f"{_audit_name(obj)}.deleted", obj)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except models.ProtectedError as error:
+        raise ValidationError(
+            f"This {obj._meta.verbose_name} is still in use and cannot be deleted."
+        ) from error
+
+
+def check_user_change(user: User, changes: dict[str, Any], *, by: User) -> None:
+    """An administrator cannot take away their own role or access: the last admin
+    would lock everyone out of the administration."""
+    if user.pk != by.pk:
+        return
+    if changes.get("role", user.role) != user.role or changes.get("is_active") is False:
+        raise ValidationError({"role": "You cannot change your own role or deactivate yourself."})

@@ -32,3 +32,7 @@ class IsInternalUser(BasePermission):
 class IsSupervisor(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_supervisor(request.user)
+
+
+def is_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)

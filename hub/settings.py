@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "inbox.models.conversations.MessageStatus",
         "TaskStatusEnum": "hub.models.crm.TaskStatus",
         "PresenceStatusEnum": "inbox.models.presence.PresenceStatus",
+        "MailSecurityEnum": "mail.models.Security",
     },
 }
 
@@ -243,7 +244,6 @@ WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 15)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 1)
 WEBHOOK_STALE_SECONDS = env_int("WEBHOOK_STALE_SECONDS", 300)
-WEBHOOK_AUDIT_GRACE_SECONDS = env_int("WEBHOOK_AUDIT_GRACE_SECONDS", 2)
 
 LOGGING = {
     "version": 1,

@@ -15,9 +15,11 @@ from inbox.api.urls import router as inbox_router
 from inbox.api.urls import urlpatterns as inbox_api_urls
 from kb_documents.api.urls import router as kb_router
 from kb_documents.api.urls import urlpatterns as kb_api_urls
+from mail.api_urls import router as mail_router
+from slack_bridge.api_urls import router as slack_router
 
 api_router = DefaultRouter()
-for router in (hub_router, inbox_router, kb_router):
+for router in (hub_router, inbox_router, kb_router, mail_router, slack_router):
     api_router.registry.extend(router.registry)
 
 admin.site.site_header = "Contact-center hub"

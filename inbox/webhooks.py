@@ -18,10 +18,10 @@ DELIVERED, the row is retried after WEBHOOK_STALE_SECONDS; receivers dedupe on
 `X-Hub-Delivery` (the row's id, stable across retries).
 
 Deal events: hub cannot import inbox, so do_save_deal does not record an inbox event.
-It already writes an audit entry (`deal.created` / `deal.updated`) in its transaction;
-the worker follows hub's audit log for those with a second cursor and turns them into
-`deal.created` / `deal.updated` webhooks. Audit ids are not commit-ordered like event
-ids, so the worker reads only entries older than WEBHOOK_AUDIT_GRACE_SECONDS.
+Instead this module registers a deal listener with hub (InboxConfig.ready) and writes
+the deliveries of `deal.created` / `deal.updated` in the deal's own transaction (a
+transactional outbox): they commit or roll back with the deal, so none is lost to a
+late commit and none is made twice (the source key is the deal's audit entry).
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ WEBHOOK_EVENT_TYPES = (
 )
 LOG_EVENT_TYPES = tuple(t for t in WEBHOOK_EVENT_TYPES if not t.startswith("deal."))
 EVENTS_CURSOR = "events"
-DEAL_AUDIT_CURSOR = "deal-audit"
 MAX_BACKOFF_SECONDS = 3600
 
 
@@ -169,28 +168,11 @@ def deal_data(deal: Deal) -> dict[str, Any]:
     }
 
 
-def follow_deal_audit(*, limit: int = 500, now: datetime | None = None) -> int:
-    cursor, _ = WebhookCursor.objects.get_or_create(name=DEAL_AUDIT_CURSOR)
-    settled = (now or timezone.now()) - timedelta(seconds=settings.WEBHOOK_AUDIT_GRACE_SECONDS)
-    entries = list(
-        AuditLogEntry.objects.filter(id__gt=cursor.last_id, created_at__lte=settled)
-        .order_by("id")
-        .values("id", "action", "object_type", "object_id", "changes", "created_at")[:limit]
-    )
-    for entry in entries:
-        with transaction.atomic():
-            if entry["object_type"] == "hub.deal" and entry["action"] in (
-                "deal.created",
-                "deal.updated",
-            ):
-                deal = Deal.objects.filter(pk=entry["object_id"]).first()
-                data = {
-                    "deal": deal_data(deal) if deal else {"id": int(entry["object_id"])},
-                    "changes": entry["changes"] or {},
-                }
-                _queue(f"audit.{entry['id']}", entry["action"], entry["created_at"], data)
-            WebhookCursor.objects.filter(pk=cursor.pk).update(last_id=entry["id"])
-    return len(entries)
+def queue_deal_webhooks(deal: Deal, entry: AuditLogEntry) -> int:
+    """hub's deal listener: runs inside do_save_deal's transaction, so the deliveries
+    exist exactly when the change does. The deal is sent as it was saved."""
+    data = {"deal": deal_data(deal), "changes": entry.changes or {}}
+    return _queue(f"audit.{entry.pk}", entry.action, entry.created_at, data)
 
 
 # -- delivering -------------------------------------------------------------------
@@ -300,7 +282,7 @@ def send(delivery: WebhookDelivery, *, now: datetime | None = None) -> bool:
 
 
 def run_once(owner: str, *, now: datetime | None = None) -> dict[str, int]:
-    logged = follow_event_log() + follow_deal_audit(now=now)
+    logged = follow_event_log()
     sent = failed = 0
     for delivery in claim_deliveries(owner, now=now):
         if send(delivery, now=now):

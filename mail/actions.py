@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -334,6 +335,16 @@ def queue_reply(message: Message) -> None:
         raise ValidationError(
             {"body": "Nobody to reply to: the conversation has no e-mail address."}
         )
+    queue_mail(message, mailbox, to_address, mail_meta)
+
+
+def queue_mail(
+    message: Message, mailbox: Mailbox, to_address: str, mail_meta: dict[str, Any]
+) -> None:
+    """Write the outbox row of an outbound message (threaded on `mail_meta`, the mail
+    headers of the message it answers, if any) and its Message-ID record, so that an
+    answer to it threads back into the conversation."""
+    conversation = message.conversation
     parent = mail_meta.get("message_id", "")
     references = [*mail_meta.get("references", []), parent] if parent else []
     domain = mailbox.from_address.rsplit("@", 1)[-1]

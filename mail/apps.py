@@ -10,5 +10,7 @@ class MailConfig(AppConfig):
         from inbox.models import Channel
         from inbox.outbound import register_sender
         from mail.actions import queue_reply
+        from mail.form_replies import queue_form_reply
 
         register_sender(Channel.EMAIL, queue_reply)
+        register_sender(Channel.FORM, queue_form_reply)

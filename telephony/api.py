@@ -3,11 +3,15 @@ which contact of a shared number is calling."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +19,7 @@ from rest_framework.views import APIView
 from hub.api.base import InternalOnlyMixin
 from hub.models import Account, Contact
 from telephony import actions
-from telephony.models import Call
+from telephony.models import Call, CallStatus
 from telephony.screen_pop import screen_pop_for
 
 
@@ -103,3 +107,61 @@ class ClickToCallView(InternalOnlyMixin, APIView):
             detail = error.message_dict if hasattr(error, "error_dict") else error.messages
             raise serializers.ValidationError(detail) from error
         return Response(screen_pop_for(_call(call.pk)), status=201)
+
+
+class CallSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "sid",
+            "source",
+            "direction",
+            "status",
+            "from_number",
+            "to_number",
+            "customer_e164",
+            "inbox",
+            "conversation",
+            "contact",
+            "team",
+            "answered_by",
+            "outcome",
+            "duration",
+            "recording_url",
+            "transcription",
+            "created_at",
+            "answered_at",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+
+class CallListView(InternalOnlyMixin, ListAPIView):
+    """The call log, newest first; filter with ?status=, ?direction=, ?contact=,
+    ?conversation=, ?answered_by=. Calls are written by the telephony webhooks only."""
+
+    serializer_class = CallSerializer
+
+    def get_queryset(self) -> QuerySet[Call]:
+        calls = Call.objects.order_by("-created_at", "-id")
+        params = self.request.query_params
+        for name in ("status", "direction"):
+            if params.get(name):
+                calls = calls.filter(**{name: params[name]})
+        for name in ("contact", "conversation", "answered_by"):
+            if params.get(name, "").isdigit():
+                calls = calls.filter(**{f"{name}_id": int(params[name])})
+        return calls
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=CallStatus.values),
+            OpenApiParameter("direction", str, enum=["inbound", "outbound"]),
+            OpenApiParameter("contact", int),
+            OpenApiParameter("conversation", int),
+            OpenApiParameter("answered_by", int),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

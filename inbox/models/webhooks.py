@@ -89,8 +89,8 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookCursor(models.Model):
-    """How far the webhook worker has read a log (`events`: inbox's event log,
-    `deal-audit`: hub's audit log)."""
+    """How far the webhook worker has read a log (`events`: inbox's event log; deal
+    deliveries are written in the deal's transaction and need no cursor)."""
 
     name = models.CharField(max_length=50, unique=True)
     last_id = models.BigIntegerField(default=0)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hub.api.base import object_id_field
 from kb_documents.models import Document, Note, NoteRevision, Visibility
 
 
@@ -103,12 +104,12 @@ class VersionSerializer(serializers.Serializer):
 
 class SharingInputSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    team = serializers.IntegerField(required=False, allow_null=True)
-    partners = serializers.ListField(child=serializers.IntegerField(), required=False)
-    account = serializers.IntegerField(required=False, allow_null=True)
-    contact = serializers.IntegerField(required=False, allow_null=True)
-    deal = serializers.IntegerField(required=False, allow_null=True)
-    conversation = serializers.IntegerField(required=False, allow_null=True)
+    team = object_id_field(required=False, allow_null=True)
+    partners = serializers.ListField(child=object_id_field(), required=False)
+    account = object_id_field(required=False, allow_null=True)
+    contact = object_id_field(required=False, allow_null=True)
+    deal = object_id_field(required=False, allow_null=True)
+    conversation = object_id_field(required=False, allow_null=True)
 
 
 class SharedNoteInputSerializer(SharingInputSerializer):

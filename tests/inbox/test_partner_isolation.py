@@ -22,9 +22,23 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RoutePattern
 
 from hub.actions import do_create_contact
-from hub.models import Account, AuditLogEntry, Contact, Deal, Task
-from inbox import actions
+from hub.models import (
+    Account,
+    AuditLogEntry,
+    Contact,
+    Deal,
+    LeadScoring,
+    PartnerOrganization,
+    Tag,
+    Task,
+    Team,
+    TeamMembership,
+    User,
+)
+from inbox import actions, reports
+from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.models import (
+    BusinessHours,
     CannedResponse,
     Channel,
     Conversation,
@@ -32,12 +46,16 @@ from inbox.models import (
     ConversationShare,
     Message,
     RoutingRule,
+    SlaPolicy,
+    Survey,
     WebhookDelivery,
     WebhookSubscription,
 )
 from kb_documents import actions as kb_actions
 from kb_documents.actions import Sharing
 from kb_documents.models import Document, Note
+from mail.models import Mailbox
+from slack_bridge.models import ChannelKind, SlackChannel, SlackWorkspace
 from telephony.models import Call
 from tests import sockets
 from tests.factories import Personas, make_personas
@@ -75,6 +93,19 @@ OBJECT_URLS: dict[str, str] = {
     "sales-account": "accounts",
     "sales-contact": "contacts",
     "sales-contact-panel": "contacts",
+    "attachment-download": "attachments",
+    "user-detail": "users",
+    "team-detail": "teams",
+    "team-membership-detail": "team_memberships",
+    "tag-detail": "tags",
+    "partner-organization-detail": "partner_organizations",
+    "lead-scoring-detail": "lead_scorings",
+    "sla-policy-detail": "sla_policies",
+    "business-hours-detail": "business_hours",
+    "survey-detail": "surveys",
+    "mailbox-detail": "mailboxes",
+    "slack-workspace-detail": "slack_workspaces",
+    "slack-channel-detail": "slack_channels",
 }
 # Lists and searches: 200 with nothing unshared in them, or 403/404; writes refused.
 LIST_URLS = {
@@ -99,6 +130,19 @@ LIST_URLS = {
     "sales-accounts",
     "sales-pipeline",
     "sales-tasks",
+    # The organization, configuration and call log (issue 11): staff only, partners 404.
+    "user-list",
+    "team-list",
+    "team-membership-list",
+    "tag-list",
+    "partner-organization-list",
+    "lead-scoring-list",
+    "sla-policy-list",
+    "business-hours-list",
+    "call-list",
+    "mailbox-list",
+    "slack-workspace-list",
+    "slack-channel-list",
 }
 # No object involved: any answer without unshared content, writes never succeed.
 PUBLIC_URLS = {
@@ -119,7 +163,15 @@ PUBLIC_URLS = {
     "survey": "the customer's survey page: 404 without a valid unguessable token",
 }
 # Analytics (dashboards, reports, exports): staff only, a partner gets 404 on every method.
-STAFF_ONLY_URLS = {"dashboard", "reports", "report-export"}
+STAFF_ONLY_URLS = {
+    "dashboard",
+    "reports",
+    "report-export",
+    "survey-list",
+    "survey-aggregate",
+    "metric-index",
+    *(f"metric-{metric.replace('_', '-')}" for metric in reports.METRICS),
+}
 # Ends the session: probed with GET only (the other methods would sign the partner out).
 SESSION_URLS = {"logout"}
 # Signed webhooks: without a valid signature or token, 403/404 (405 for GET).
@@ -283,7 +335,53 @@ def world(people: Personas, settings: Any, tmp_path: Path) -> dict[str, list[int
     delivery = WebhookDelivery.objects.create(
         subscription=webhook, source_key="event.1", event_type="message.created", payload={}
     )
+    secret_reply = secret.messages.filter(direction="outbound").first()
+    attachments = do_add_attachments(
+        secret_reply, [AttachmentInput(f"{SECRET}.txt", "text/plain", SECRET.encode())]
+    )
+    shared_attachments = do_add_attachments(
+        shared.message, [AttachmentInput("delivery.txt", "text/plain", b"delivery note")]
+    )
+    tag = Tag.objects.create(name=f"{SECRET}-tag")
+    scoring = LeadScoring.objects.create(name=f"{SECRET} scoring")
+    sla = SlaPolicy.objects.create(priority="high", first_response_minutes=30)
+    hours = BusinessHours.objects.create(team=people.support, time_zone="Europe/Oslo")
+    survey = Survey.objects.create(
+        conversation=secret,
+        token=f"{SECRET}-token",
+        channel=Channel.CHAT,
+        sent_at=secret.created_at,
+        comment=f"{SECRET} comment",
+    )
+    mailbox = Mailbox.objects.create(
+        inbox=make_inbox(people.support, key="mail", channel=Channel.EMAIL, address="s@hub.test"),
+        imap_host="127.0.0.1",
+        imap_user=f"{SECRET}-user",
+        from_address="s@hub.test",
+    )
+    workspace = SlackWorkspace.objects.create(team_id="T-SECRET", name=f"{SECRET} workspace")
+    slack_channel = SlackChannel.objects.create(
+        workspace=workspace,
+        channel_id="C-SECRET",
+        name=SECRET,
+        kind=ChannelKind.TEAM,
+        team=people.support,
+    )
     return {
+        "attachments": [a.pk for a in attachments],
+        "shared_attachment": [a.pk for a in shared_attachments],
+        "users": [people.agent.pk, people.partner_a.pk, people.partner_b.pk],
+        "teams": [people.support.pk],
+        "team_memberships": list(TeamMembership.objects.values_list("pk", flat=True)[:1]),
+        "tags": [tag.pk],
+        "partner_organizations": [people.org_a.pk, people.org_b.pk],
+        "lead_scorings": [scoring.pk],
+        "sla_policies": [sla.pk],
+        "business_hours": [hours.pk],
+        "surveys": [survey.pk],
+        "mailboxes": [mailbox.pk],
+        "slack_workspaces": [workspace.pk],
+        "slack_channels": [slack_channel.pk],
         "conversations": [secret.pk, other.pk],
         "shared_conversation": [shared.conversation.pk],
         "notes": [n.pk for n in notes],
@@ -316,6 +414,14 @@ def _snapshot() -> dict[str, Any]:
         ),
         "audit": AuditLogEntry.objects.count(),
         "webhooks": sorted(WebhookSubscription.objects.values_list("pk", "url", "is_active")),
+        "users": sorted(User.objects.values_list("pk", "email", "role", "is_active")),
+        "teams": sorted(Team.objects.values_list("pk", "name")),
+        "memberships": sorted(TeamMembership.objects.values_list("team", "user")),
+        "tags": sorted(Tag.objects.values_list("pk", "name")),
+        "partner_organizations": sorted(PartnerOrganization.objects.values_list("pk", "name")),
+        "lead_scoring": sorted(LeadScoring.objects.values_list("pk", "name", "size_weight")),
+        "sla_policies": sorted(SlaPolicy.objects.values_list("pk", "priority")),
+        "business_hours": sorted(BusinessHours.objects.values_list("pk", "time_zone")),
     }
 
 

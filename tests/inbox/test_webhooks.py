@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from hub.actions import do_save_deal
-from hub.models import Account, Deal
+from hub.models import Account, Deal, Tag
 from inbox import webhooks
 from inbox.models import DeliveryState, WebhookDelivery, WebhookSubscription
 from tests.conftest import login_client
@@ -75,7 +76,6 @@ def receiver() -> Iterator[Receiver]:
 def fast(settings: Any) -> None:
     settings.WEBHOOK_RETRY_SECONDS = 10
     settings.WEBHOOK_MAX_ATTEMPTS = 3
-    settings.WEBHOOK_AUDIT_GRACE_SECONDS = 0
     settings.WEBHOOK_TIMEOUT_SECONDS = 5
 
 
@@ -146,17 +146,65 @@ def test_a_dead_receiver_ends_in_a_failed_record(people: Personas, fast: None) -
 
 
 @pytest.mark.django_db(transaction=True)
-def test_deal_events_come_from_the_deal_audit_trail(
+def test_deal_events_are_queued_in_the_deals_own_transaction(
     people: Personas, receiver: Receiver, fast: None
 ) -> None:
     subscribe(receiver.url, ["deal.*"])
     deal = do_save_deal(Deal(title="40 seats", account=Account.objects.create(name="Acme")))
+    # The outbox row exists as soon as the deal does, before any worker ran.
+    assert WebhookDelivery.objects.filter(event_type="deal.created").count() == 1
     deal.stage = "won"
     do_save_deal(deal)
-    webhooks.run_once("w1", now=timezone.now() + timedelta(seconds=1))
+    # A deal change that rolls back leaves no delivery behind.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        deal.stage = "lost"
+        do_save_deal(deal)
+        raise RuntimeError("the caller's transaction fails after the save")
+    assert WebhookDelivery.objects.count() == 2
+    webhooks.run_once("w1")
+    webhooks.run_once("w1")
     assert [r["event"] for r in receiver.received] == ["deal.created", "deal.updated"]
     assert receiver.received[1]["body"]["data"]["changes"] == {"stage": ["prospecting", "won"]}
     assert receiver.received[1]["body"]["data"]["deal"]["id"] == deal.pk
+    assert receiver.received[1]["body"]["data"]["deal"]["stage"] == "won"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_deal_committed_after_a_later_one_is_still_delivered(
+    people: Personas, receiver: Receiver, fast: None
+) -> None:
+    """The race the old audit-log follower could lose: deal A takes the lower id but
+    commits after deal B, and a worker runs in between."""
+    subscribe(receiver.url, ["deal.created"])
+    # Nothing else may order the two saves: two accounts, and the nurture tag that
+    # lead scoring creates on first use exists already.
+    account_a, account_b = (Account.objects.create(name=name) for name in ("A", "B"))
+    Tag.objects.create(name="nurture")
+    saved_a = threading.Event()
+    release_a = threading.Event()
+
+    def save_a_and_wait() -> None:
+        try:
+            with transaction.atomic():
+                do_save_deal(Deal(title="A", account=account_a))
+                saved_a.set()
+                release_a.wait(10)
+        finally:
+            connection.close()
+
+    slow = threading.Thread(target=save_a_and_wait)
+    slow.start()
+    assert saved_a.wait(10)
+    do_save_deal(Deal(title="B", account=account_b))
+    webhooks.run_once("w1")
+    assert [r["body"]["data"]["deal"]["title"] for r in receiver.received] == ["B"]
+    release_a.set()
+    slow.join(10)
+    webhooks.run_once("w1")
+    webhooks.run_once("w1")
+    titles = [r["body"]["data"]["deal"]["title"] for r in receiver.received]
+    assert titles == ["B", "A"]
 
 
 @pytest.mark.django_db(transaction=True)
