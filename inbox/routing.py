@@ -224,7 +224,8 @@ def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutco
             conversation.assignee = agent
             outcome.assignee_set = True
             trace.append(f"  → assigned to {agent.full_name}")
-    conversation.save()
+    # Not saved here: tags and shares need only its id, and the caller saves it once
+    # after all rules (a save per matching rule was a statement per rule).
     if "add_tags" in actions:
         tags = [Tag.objects.get_or_create(name=name[:50])[0] for name in actions["add_tags"]]
         conversation.tags.add(*tags)
