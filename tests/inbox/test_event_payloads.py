@@ -16,7 +16,7 @@ from hub.models import Account
 from inbox import actions
 from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.event_payloads import conversation_data, message_data
-from inbox.models import Conversation, ConversationShare, Message
+from inbox.models import Conversation, ConversationShare, Event, Message
 from inbox.serializers import ConversationSerializer, MessageSerializer
 from tests.factories import Personas
 from tests.inbox_fixtures import inbound, make_inbox
@@ -114,3 +114,46 @@ def test_message_data_is_what_the_api_serializer_gives(people: Personas) -> None
             same(message_data(message), MessageSerializer(message).data)
     fresh = Message.objects.get(pk=received.message.pk)
     same(message_data(fresh, without_attachments=True), MessageSerializer(fresh).data)
+
+
+def recorded_for(received: actions.Received) -> tuple[dict, Event]:
+    """The conversation data and the message event an inbound message recorded."""
+    message_event = Event.objects.get(type="message.created", data__message__id=received.message.pk)
+    conversation_event = (
+        Event.objects.filter(
+            conversation_id=received.conversation.pk,
+            type__in=("conversation.created", "conversation.updated"),
+            pk__lt=message_event.pk,
+        )
+        .order_by("-id")
+        .first()
+    )
+    assert conversation_event is not None
+    return conversation_event.data["conversation"], message_event
+
+
+def test_an_inbound_message_records_what_the_api_shows_after_it(people: Personas) -> None:
+    """receive_message builds its events from the objects it wrote, without reading
+    them back: the data must still be what the API shows of the stored rows."""
+    inbox = make_inbox(people.support)
+    contact = do_create_contact("Dana", emails=[EmailInput("dana@x.test")])
+
+    first = inbound(inbox, "Hello", contact=contact, thread_key="t-1")
+    conversation, message_event = recorded_for(first)
+    stored = fresh_conversation(first.conversation.pk)
+    assert conversation == dict(ConversationSerializer(stored).data)
+    message = Message.objects.get(pk=first.message.pk)
+    assert message_event.data["message"] == dict(MessageSerializer(message).data)
+
+    actions.do_share(first.conversation, people.org_a, by=people.supervisor)
+    actions.do_change_status(first.conversation, "resolved", by=people.agent)
+    again = inbound(inbox, "Me again", thread_key="t-1", sender_address="dana@x.test")
+    assert again.conversation.pk == first.conversation.pk
+    conversation, message_event = recorded_for(again)
+    stored = fresh_conversation(again.conversation.pk)
+    assert conversation == dict(ConversationSerializer(stored).data)
+    assert conversation["partners"] == [people.org_a.pk]
+    assert conversation["status"] == "open"
+    message = Message.objects.get(pk=again.message.pk)
+    assert message_event.data["message"] == dict(MessageSerializer(message).data)
+    assert f" partner.{people.org_a.pk} " in message_event.audience
