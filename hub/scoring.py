@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from hub.models import Account, Contact, Deal, DealStage, LeadScoring, Tag, Task, TaskStatus
@@ -49,12 +50,17 @@ def compute_lead_score(
     if contact.last_interaction_at is not None:
         age_days = max((now - contact.last_interaction_at).total_seconds(), 0) / 86400
         score += settings.recency_weight * max(1.0 - age_days / settings.recency_days, 0.0)
-    deal_value = open_deal_value(contact.account_id)
-    score += settings.deal_value_weight * min(float(deal_value / settings.deal_value_full_at), 1.0)
-    tag_names = set(contact.tags.values_list("name", flat=True))
-    if account is not None:
-        tag_names |= set(account.tags.values_list("name", flat=True))
-    score += sum(points for name, points in settings.tag_points.items() if name in tag_names)
+    # Criteria with no weight cannot change the score: their queries are skipped.
+    if settings.deal_value_weight:
+        deal_value = open_deal_value(contact.account_id)
+        score += settings.deal_value_weight * min(
+            float(deal_value / settings.deal_value_full_at), 1.0
+        )
+    if settings.tag_points:
+        tag_names = set(contact.tags.values_list("name", flat=True))
+        if account is not None:
+            tag_names |= set(account.tags.values_list("name", flat=True))
+        score += sum(points for name, points in settings.tag_points.items() if name in tag_names)
     return round(score)
 
 
@@ -75,13 +81,28 @@ def recompute_account_lead_scores(account: Account) -> None:
 
 
 def record_interaction(contact: Contact, at: datetime | None = None) -> int:
-    """A message from the contact arrived: count it and rescore."""
+    """A message from the contact arrived: count it and rescore, in the caller's
+    transaction. The contact's row is locked while counting (two messages of one
+    contact at once each add one), then written once with count and score."""
     at = at or timezone.now()
-    Contact.objects.filter(pk=contact.pk).update(
-        interaction_count=F("interaction_count") + 1, last_interaction_at=at
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return record_interaction(contact, at)
+    count = (
+        Contact.objects.select_for_update()
+        .filter(pk=contact.pk)
+        .values_list("interaction_count", flat=True)
+        .get()
     )
-    contact.refresh_from_db(fields=["interaction_count", "last_interaction_at", "lead_score"])
-    return recompute_lead_score(contact)
+    contact.interaction_count = count + 1
+    contact.last_interaction_at = at
+    contact.lead_score = compute_lead_score(contact)
+    Contact.objects.filter(pk=contact.pk).update(
+        interaction_count=contact.interaction_count,
+        last_interaction_at=at,
+        lead_score=contact.lead_score,
+    )
+    return contact.lead_score
 
 
 def on_deal_saved(deal: Deal) -> str:

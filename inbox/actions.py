@@ -74,6 +74,30 @@ def _emit_message(message: Message, conversation: Conversation) -> None:
     )
 
 
+def _emit_received(
+    conversation: Conversation, message: Message, *, created: bool, partner_ids: list[int]
+) -> None:
+    """The two events of an inbound message, from the objects this transaction wrote:
+    nothing is read back (the conversation is locked or new, the message was just
+    created, so it has no attachments yet) and the shares are read once for both."""
+    audience = conversation_audience(conversation, partner_ids=partner_ids)
+    record_event(
+        "conversation.created" if created else "conversation.updated",
+        {"conversation": conversation_data(conversation, partner_ids=partner_ids)},
+        audience,
+        conversation_id=conversation.pk,
+    )
+    record_event(
+        "message.created",
+        {
+            "conversation": conversation.pk,
+            "message": message_data(message, without_attachments=True),
+        },
+        audience | visitor_keys(conversation),
+        conversation_id=conversation.pk,
+    )
+
+
 def check_body(body: str) -> str:
     text = (body or "").strip()
     if not text:
@@ -130,6 +154,10 @@ def _existing_message(inbox: Inbox, external_id: str) -> Message | None:
     return (
         Message.objects.select_related("conversation")
         .filter(inbox=inbox, external_id=external_id)
+        # Names the unique index's condition, so that SQLite uses that index (a bound
+        # parameter alone does not prove external_id <> '' to its planner, and it
+        # would scan the whole inbox's messages).
+        .exclude(external_id="")
         .first()
     )
 
@@ -168,10 +196,16 @@ def _receive(
             last_message_at=now,
         )
         # Routing (issue 7): saved first, since rules add tags, shares and tasks to it.
-        trace = route_new_conversation(conversation, body_text=body_text, at=now)
+        trace = route_new_conversation(conversation, body_text=body_text, at=now, save=False)
         apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
         conversation.save()
         metadata = {**metadata, "routing": trace}
+        # A routing rule may have shared it already.
+        partner_ids = list(
+            ConversationShare.objects.filter(conversation=conversation).values_list(
+                "organization_id", flat=True
+            )
+        )
     else:
         conversation = _fresh(conversation.pk)
         if conversation.status != ConversationStatus.OPEN:
@@ -184,6 +218,7 @@ def _receive(
         conversation.last_message_at = now
         apply_sla(conversation, now)  # SLA (issue 7): next-response (and reopen) due times
         conversation.save()
+        partner_ids = [share.organization_id for share in conversation.shares.all()]
     message = Message.objects.create(
         conversation=conversation,
         inbox=inbox,
@@ -196,8 +231,7 @@ def _receive(
         status=MessageStatus.RECEIVED,
         metadata=metadata,
     )
-    _emit_conversation("conversation.created" if created else "conversation.updated", conversation)
-    _emit_message(message, conversation)
+    _emit_received(conversation, message, created=created, partner_ids=partner_ids)
     return Received(message, conversation, created=True)
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hub.models import Team
-from inbox.models import BusinessHours
+from inbox.models import BusinessHours, OpeningInterval
 
 # How far add_business_time looks ahead before deciding a calendar never opens.
 MAX_DAYS_AHEAD = 3 * 366
@@ -74,16 +74,18 @@ def calendar_for(team_or_calendar: Team | Calendar | BusinessHours | None) -> Ca
         return ALWAYS_OPEN
     if isinstance(team_or_calendar, BusinessHours):
         hours: BusinessHours | None = team_or_calendar
+        rows = list(hours.intervals.all())
     else:
-        hours = (
-            BusinessHours.objects.filter(team=team_or_calendar)
-            .prefetch_related("intervals", "holidays")
-            .first()
+        # The intervals with their hours in one query: hours without intervals are
+        # open 24/7 whatever their holidays, so those are read only when it matters.
+        rows = list(
+            OpeningInterval.objects.filter(hours__team=team_or_calendar).select_related("hours")
         )
-    if hours is None:
+        hours = rows[0].hours if rows else None
+    if hours is None or not rows:
         return ALWAYS_OPEN
     intervals: dict[int, list[tuple[time, time]]] = {}
-    for interval in hours.intervals.all():
+    for interval in rows:
         intervals.setdefault(interval.weekday, []).append((interval.opens, interval.closes))
     holidays = list(hours.holidays.all())
     return Calendar(

@@ -75,6 +75,11 @@ def is_within_business_hours(team: Team | None, at: datetime) -> bool:
     return is_open(team, at)
 
 
+# Conditions that read the contact's and account's tags, languages, countries, tier
+# and open deals (RoutingContext.build); the others need none of that.
+CONTACT_FACT_CONDITIONS = frozenset({"tags", "language", "country", "tier", "deal_value_at_least"})
+
+
 @dataclass
 class RoutingContext:
     """What the conditions look at, computed once per inbound message."""
@@ -90,7 +95,16 @@ class RoutingContext:
     deal_value: Decimal = Decimal("0")
 
     @classmethod
-    def build(cls, conversation: Conversation, body_text: str, at: datetime) -> RoutingContext:
+    def build(
+        cls,
+        conversation: Conversation,
+        body_text: str,
+        at: datetime,
+        *,
+        with_contact_facts: bool = True,
+    ) -> RoutingContext:
+        """`with_contact_facts=False` when no rule looks at tags, languages, countries,
+        tier or deal value: then they are not read (four queries per message)."""
         contact = conversation.contact
         context = cls(
             conversation=conversation,
@@ -98,7 +112,7 @@ class RoutingContext:
             at=at,
             contact=contact,
         )
-        if contact is None:
+        if contact is None or not with_contact_facts:
             return context
         account = contact.account
         context.tags = set(contact.tags.values_list("name", flat=True))
@@ -210,7 +224,8 @@ def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutco
             conversation.assignee = agent
             outcome.assignee_set = True
             trace.append(f"  → assigned to {agent.full_name}")
-    conversation.save()
+    # Not saved here: tags and shares need only its id, and the caller saves it once
+    # after all rules (a save per matching rule was a statement per rule).
     if "add_tags" in actions:
         tags = [Tag.objects.get_or_create(name=name[:50])[0] for name in actions["add_tags"]]
         conversation.tags.add(*tags)
@@ -277,14 +292,25 @@ def _notify_slack(target: str, rule: RoutingRule, ctx: RoutingContext) -> str:
 
 
 def route_new_conversation(
-    conversation: Conversation, *, body_text: str = "", at: datetime | None = None
+    conversation: Conversation,
+    *,
+    body_text: str = "",
+    at: datetime | None = None,
+    save: bool = True,
 ) -> list[str]:
     """Route a new (saved) conversation: team, priority, tags, shares, tasks,
-    notifications, assignee. Saves it and returns the routing trace."""
+    notifications, assignee. Saves it (unless the caller saves it next anyway) and
+    returns the routing trace."""
     at = at or timezone.now()
-    ctx = RoutingContext.build(conversation, body_text, at)
+    rules = list(RoutingRule.objects.filter(is_active=True).order_by("position", "id"))
+    ctx = RoutingContext.build(
+        conversation,
+        body_text,
+        at,
+        with_contact_facts=any(CONTACT_FACT_CONDITIONS & rule.conditions.keys() for rule in rules),
+    )
     outcome = RoutingOutcome()
-    for rule in RoutingRule.objects.filter(is_active=True).order_by("position", "id"):
+    for rule in rules:
         reasons = rule_reasons(rule, ctx)
         if reasons is None:
             continue
@@ -307,7 +333,8 @@ def route_new_conversation(
     if not outcome.assignee_set:
         outcome.trace.extend(assign_new_conversation(conversation))
     conversation.routing_trace = outcome.trace
-    conversation.save()
+    if save:
+        conversation.save()
     return outcome.trace
 
 

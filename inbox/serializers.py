@@ -7,7 +7,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from inbox.event_payloads import conversation_data as conversation_data
+from inbox.event_payloads import message_data as message_data
 from inbox.models import Attachment, Conversation, ConversationNote, Message
+
+# Events build conversations and messages with plain functions (inbox.event_payloads),
+# kept equal to these serializers by tests/inbox/test_event_payloads.py.
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -142,14 +147,6 @@ class NoteSerializer(serializers.ModelSerializer):
 
     def get_shared_with(self, note: ConversationNote) -> list[int]:
         return sorted(org.pk for org in note.shared_with.all())
-
-
-def conversation_data(conversation: Conversation) -> dict[str, Any]:
-    return ConversationSerializer(conversation).data
-
-
-def message_data(message: Message) -> dict[str, Any]:
-    return MessageSerializer(message).data
 
 
 def note_data(note: ConversationNote) -> dict[str, Any]:

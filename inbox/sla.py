@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from hub.actions import record_audit
 from hub.models import Role, User
-from inbox.business_hours import add_business_time, calendar_for
+from inbox.business_hours import Calendar, add_business_time, calendar_for
 from inbox.events import record_event
 from inbox.models import Conversation, ConversationStatus, SlaPolicy, SlaTarget
 from inbox.serializers import conversation_data
@@ -48,10 +48,16 @@ def policy_for(conversation: Conversation) -> SlaPolicy | None:
     return SlaPolicy.objects.filter(priority=conversation.priority).first()
 
 
-def _due(conversation: Conversation, minutes: int | None, start: datetime) -> datetime | None:
+def _due(
+    conversation: Conversation,
+    minutes: int | None,
+    start: datetime,
+    calendar: Calendar | None = None,
+) -> datetime | None:
     if minutes is None:
         return None
-    return add_business_time(calendar_for(conversation.team), start, timedelta(minutes=minutes))
+    calendar = calendar or calendar_for(conversation.team)
+    return add_business_time(calendar, start, timedelta(minutes=minutes))
 
 
 def _set_target(conversation: Conversation, target: str, due: datetime | None) -> None:
@@ -71,22 +77,25 @@ def apply_sla(conversation: Conversation, now: datetime) -> None:
     policy = policy_for(conversation)
     if policy is None:
         return
+    calendar = calendar_for(conversation.team)  # once for all targets
     if conversation.first_response_at is None:
         if conversation.first_response_due_at is None:
             _set_target(
                 conversation,
                 SlaTarget.FIRST_RESPONSE,
-                _due(conversation, policy.first_response_minutes, now),
+                _due(conversation, policy.first_response_minutes, now, calendar),
             )
     elif conversation.next_response_due_at is None:
         _set_target(
             conversation,
             SlaTarget.NEXT_RESPONSE,
-            _due(conversation, policy.next_response_minutes, now),
+            _due(conversation, policy.next_response_minutes, now, calendar),
         )
     if conversation.resolution_due_at is None and conversation.resolved_at is None:
         _set_target(
-            conversation, SlaTarget.RESOLUTION, _due(conversation, policy.resolution_minutes, now)
+            conversation,
+            SlaTarget.RESOLUTION,
+            _due(conversation, policy.resolution_minutes, now, calendar),
         )
 
 

@@ -3,6 +3,7 @@ search and the portal alike (DESIGN §6). Partners are filtered in the query."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -63,20 +64,25 @@ def console_keys(user: User) -> set[str]:
     return keys
 
 
-def conversation_audience(conversation: Conversation, *, include_partners: bool = True) -> set[str]:
+def conversation_audience(
+    conversation: Conversation,
+    *,
+    include_partners: bool = True,
+    partner_ids: Iterable[int] | None = None,
+) -> set[str]:
     """Who hears about a conversation: its team (or all staff when it has none), its
-    assignee, the agents looking at it, and the partners it is shared with."""
+    assignee, the agents looking at it, and the partners it is shared with
+    (`partner_ids` when the caller has just read them, else read here)."""
     keys = {f"conversation.{conversation.pk}"}
     keys.add(f"team.{conversation.team_id}" if conversation.team_id else "staff")
     if conversation.assignee_id:
         keys.add(f"user.{conversation.assignee_id}")
     if include_partners:
-        keys.update(
-            f"partner.{org_id}"
-            for org_id in ConversationShare.objects.filter(conversation=conversation).values_list(
+        if partner_ids is None:
+            partner_ids = ConversationShare.objects.filter(conversation=conversation).values_list(
                 "organization_id", flat=True
             )
-        )
+        keys.update(f"partner.{org_id}" for org_id in partner_ids)
     return keys
 
 

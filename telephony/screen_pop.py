@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 
 from hub.models import Contact, Deal, DealStage
 from inbox.models import Conversation, ConversationStatus, Message
@@ -55,12 +55,18 @@ def candidate_data(contact: Contact) -> dict[str, Any]:
 
 
 def profile_for(contact: Contact) -> dict[str, Any]:
-    """The full profile of a known caller."""
-    contact = (
-        Contact.objects.select_related("account")
-        .prefetch_related("phones", "emails", "tags")
-        .get(pk=contact.pk)
-    )
+    """The full profile of a known caller. A contact as caller-ID found it (account,
+    phones and emails already loaded) is used as it is; only its tags are read."""
+    loaded = getattr(contact, "_prefetched_objects_cache", {})
+    account_loaded = contact.account_id is None or Contact.account.is_cached(contact)
+    if {"phones", "emails"} <= loaded.keys() and account_loaded:
+        prefetch_related_objects([contact], "tags")
+    else:
+        contact = (
+            Contact.objects.select_related("account")
+            .prefetch_related("phones", "emails", "tags")
+            .get(pk=contact.pk)
+        )
     # The contact's latest conversations first (contact index), then messages only of
     # those: ordering all messages by date and filtering by contact would let the
     # planner walk the whole message table for a contact with little history.

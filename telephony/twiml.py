@@ -23,22 +23,25 @@ RECORDING_PATH = "/telephony/twilio/voice/recording/"
 GOODBYE_PATH = "/telephony/twilio/voice/goodbye/"
 
 
-def answer_call(call: Call) -> VoiceResponse:
+def answer_call(call: Call, agents: list[User] | None = None) -> VoiceResponse:
+    """`agents`: the rung agents in ring order when the caller has them at hand (the
+    webhook that just chose them); otherwise they are read by the call's ids."""
     if call.outcome == "ring" and call.rung_user_ids:
-        return ring_agents(call)
+        return ring_agents(call, agents)
     if call.outcome == "queue":
         return queue_caller(call)
     return voicemail(call)
 
 
-def ring_agents(call: Call) -> VoiceResponse:
+def ring_agents(call: Call, agents: list[User] | None = None) -> VoiceResponse:
     """Ring every chosen agent at once (softphone or forwarding number); the first to
     pick up gets the caller. Each leg reports its answer with the agent's id."""
-    order = Case(
-        *(When(pk=pk, then=index) for index, pk in enumerate(call.rung_user_ids)),
-        output_field=IntegerField(),
-    )
-    agents = list(User.objects.filter(pk__in=call.rung_user_ids).order_by(order))
+    if agents is None or [agent.pk for agent in agents] != call.rung_user_ids:
+        order = Case(
+            *(When(pk=pk, then=index) for index, pk in enumerate(call.rung_user_ids)),
+            output_field=IntegerField(),
+        )
+        agents = list(User.objects.filter(pk__in=call.rung_user_ids).order_by(order))
     lines = lines_of(agents)
     response = VoiceResponse()
     dial = Dial(action=public_url(AFTER_DIAL_PATH), timeout=RING_SECONDS)

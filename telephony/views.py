@@ -75,7 +75,7 @@ def voice(request: HttpRequest) -> HttpResponse:
         from_number=request.POST.get("From", ""),
         to_number=to_number,
     )
-    return xml(twiml.answer_call(incoming.call))
+    return xml(twiml.answer_call(incoming.call, incoming.rung))
 
 
 @twilio_webhook

@@ -79,6 +79,7 @@ class IncomingCall:
 
     call: Call
     created: bool
+    rung: list[User] | None = None  # the rung agents, when this delivery chose them
 
 
 def _locked_call(source: str, sid: str) -> Call | None:
@@ -157,7 +158,7 @@ def do_receive_call(
         _call_audience(call),
         conversation_id=conversation.pk,
     )
-    return IncomingCall(call, created=True)
+    return IncomingCall(call, created=True, rung=ringing)
 
 
 # ---------------------------------------------------------------- call progress
@@ -267,7 +268,11 @@ def do_attach_voicemail(
     )
     metadata = {"recording_url": call.recording_url, "recording_sid": recording_sid}
     external_id = f"voicemail:{recording_sid}"
-    message = Message.objects.filter(inbox=call.inbox_id, external_id=external_id).first()
+    message = (
+        Message.objects.filter(inbox=call.inbox_id, external_id=external_id)
+        .exclude(external_id="")  # lets SQLite use the unique index (inbox.actions)
+        .first()
+    )
     if message is None:
         inbox_actions.receive_message(
             call.inbox,

@@ -84,7 +84,11 @@ def do_update_sms_status(
     inbox: Inbox, *, sid: str, status: str, error_code: str = ""
 ) -> Message | None:
     new = _SMS_STATUS.get(status)
-    message = Message.objects.filter(inbox=inbox, external_id=sid).first() if sid else None
+    message = (
+        Message.objects.filter(inbox=inbox, external_id=sid).exclude(external_id="").first()
+        if sid
+        else None
+    )
     if message is None or new is None:
         return message
     if message.status in (MessageStatus.DELIVERED, MessageStatus.FAILED):

@@ -1,0 +1,58 @@
+"""The SQL statements of one inbound SMS and one inbound call, through the signed
+Twilio webhooks (issue 10's screen-pop target: the webhook's write path). A fixed
+number whatever the number of routing rules, SLA policies or online agents rung;
+fails when someone adds a query inside a loop."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox.models import Channel, Event, Inbox
+from telephony.models import Call
+from tests.factories import Personas
+from tests.inbox_fixtures import make_inbox
+from tests.telephony.conftest import ACCOUNT_SID, OUR_NUMBER, call_params, twilio_post, twiml
+from tests.write_path import ONLINE_AGENTS, busy_configuration, capture, statements
+
+pytestmark = pytest.mark.django_db
+
+# Measured: SMS 28 (SQLite) / 29 (PostgreSQL); call 41 / 42, screen pop included.
+MAX_SMS = 31
+MAX_CALL = 44
+
+
+def test_an_inbound_sms_costs_a_fixed_number_of_statements(people: Personas) -> None:
+    sms_inbox = make_inbox(people.support, key="sms", channel=Channel.SMS, address=OUR_NUMBER)
+    busy_configuration(people)
+    params = {
+        "AccountSid": ACCOUNT_SID,
+        "MessageSid": "SM" + "1" * 32,
+        "From": "+4791234567",
+        "To": OUR_NUMBER,
+        "Body": "Where is my order?",
+        "NumMedia": "0",
+    }
+    with capture() as context:
+        response = twilio_post("/telephony/twilio/sms/", params)
+    assert response.status_code == 200, response.content
+    assert sms_inbox.messages.count() == 1
+    count = len(statements(context))
+    print(f"statements: one SMS {count}")
+    assert count <= MAX_SMS, "\n".join(statements(context))
+
+
+def test_an_inbound_call_costs_a_fixed_number_of_statements(people: Personas) -> None:
+    make_inbox(people.support, key="phone", channel=Channel.PHONE, address=OUR_NUMBER)
+    busy_configuration(people)
+    with capture() as context:
+        root = twiml(twilio_post("/telephony/twilio/voice/", call_params(caller="+4791234567")))
+    dial = root.find("Dial")
+    assert dial is not None and len(list(dial)) == ONLINE_AGENTS
+    call = Call.objects.get()
+    assert call.contact is not None and len(call.rung_user_ids) == ONLINE_AGENTS
+    pop = Event.objects.get(type="call.incoming")
+    assert pop.data["contact"]["name"] == "Olga Nordmann"
+    count = len(statements(context))
+    print(f"statements: one call {count}")
+    assert count <= MAX_CALL, "\n".join(statements(context))
+    assert Inbox.objects.count() == 1
