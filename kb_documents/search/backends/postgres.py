@@ -141,6 +141,9 @@ class PostgresBackend(SearchBackend):
             SearchIndexState.objects.update_or_create(
                 backend=self.name, defaults={"schema_version": SCHEMA_VERSION}
             )
+            # Every row is new: without fresh statistics the planner guesses the
+            # acl and vector selectivities until autovacuum comes by.
+            cursor.execute(f"ANALYZE {TABLE}")
         return count
 
     def is_current(self) -> bool:
