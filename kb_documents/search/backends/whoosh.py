@@ -169,7 +169,7 @@ def _matching_docs(leaf: Searcher, query: ParsedQuery, cache: TermDocs) -> set[i
     return found or set()
 
 
-# About 40 bytes a docnum: at most ~100 MB of decoded posting lists per process.
+# About 63 bytes a docnum in a frozenset: at most ~160 MB of posting lists per process.
 TERM_DOCS_BUDGET = 2_500_000
 
 
