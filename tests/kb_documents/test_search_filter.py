@@ -118,7 +118,10 @@ def test_the_count_holds_every_visible_match_beyond_the_page(
     assert page.count == 40
     assert len(page.results) == 5
     assert search(people.teammate, "pallet stacking", limit=5).count == 40
-    assert search(people.teammate, "pallet", offset=40, limit=5).results == []
+    past_the_end = search(people.teammate, "pallet", offset=40, limit=5)
+    assert (past_the_end.count, past_the_end.results) == (40, [])
+    last = search(people.teammate, "pallet", offset=38, limit=5)
+    assert (last.count, len(last.results)) == (40, 2)
 
 
 def test_a_search_reads_back_its_hits_in_a_fixed_number_of_statements(

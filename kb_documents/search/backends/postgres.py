@@ -199,14 +199,26 @@ class PostgresBackend(SearchBackend):
                 # slower when the vectors are large (19 ms against 5 ms for one word
                 # at 20,000 notes).
                 cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)  # noqa: S608
-            total = cursor.fetchone()[0]
+            # The page and the count in one pass over the matches (the rows are
+            # read once, not once for count(*) and once for the page). OFFSET 0
+            # keeps the inner query whole, so that the rank is computed where the
+            # row is read and the window counts narrow rows, not vectors.
             cursor.execute(
-                f"SELECT kind, object_id, {score_sql} AS score FROM {TABLE} WHERE {where} "  # noqa: S608
+                "SELECT kind, object_id, score, count(*) OVER () FROM ("  # noqa: S608
+                f"SELECT kind, object_id, created_at, id, {score_sql} AS score FROM {TABLE} "
+                f"WHERE {where} OFFSET 0) AS matches "
                 "ORDER BY score DESC, created_at DESC, id DESC LIMIT %s OFFSET %s",
                 [*score_params, *params, limit, offset],
             )
-            hits = [Hit(kind, object_id, float(score)) for kind, object_id, score in cursor]
+            rows = cursor.fetchall()
+            if rows:
+                total = rows[0][3]
+            elif offset:  # a page past the end: the count alone
+                cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)  # noqa: S608
+                total = cursor.fetchone()[0]
+            else:
+                total = 0
+        hits = [Hit(kind, object_id, float(score)) for kind, object_id, score, _total in rows]
         return HitPage(total, hits)
 
     def health(self) -> dict[str, Any]:
