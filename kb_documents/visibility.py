@@ -24,19 +24,25 @@ from inbox.models import ConversationNote, ConversationShare, Message
 from kb_documents.models import Document, Note, Visibility
 
 
-def _team_ids(user: Any) -> list[int]:
+def team_ids_of(user: Any) -> list[int]:
+    """The teams whose team-visible items the user sees (every team for supervisors).
+    One query: a search computes it once and hands it to the functions below."""
     if user.is_supervisor:
         return list(Team.objects.values_list("pk", flat=True))
     return list(user.teams.values_list("pk", flat=True))
 
 
-def _scope(queryset: QuerySet, user: Any, author_field: str) -> QuerySet:
+def _scope(
+    queryset: QuerySet, user: Any, author_field: str, team_ids: list[int] | None = None
+) -> QuerySet:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
     if user.is_internal:
+        if team_ids is None:
+            team_ids = team_ids_of(user)
         return queryset.filter(
             Q(visibility__in=[Visibility.INTERNAL, Visibility.PARTNER])
-            | Q(visibility=Visibility.TEAM, team__in=_team_ids(user))
+            | Q(visibility=Visibility.TEAM, team__in=team_ids)
             | Q(**{author_field: user}, visibility__in=[Visibility.TEAM, Visibility.PRIVATE])
         )
     if user.is_partner and user.partner_organization_id:
@@ -48,24 +54,26 @@ def _scope(queryset: QuerySet, user: Any, author_field: str) -> QuerySet:
     return queryset.none()
 
 
-def visible_notes(user: Any) -> QuerySet[Note]:
+def visible_notes(user: Any, *, team_ids: list[int] | None = None) -> QuerySet[Note]:
     notes = Note.objects.select_related("author", "team").prefetch_related("partners")
-    return _scope(notes, user, "author")
+    return _scope(notes, user, "author", team_ids)
 
 
-def visible_documents(user: Any) -> QuerySet[Document]:
+def visible_documents(user: Any, *, team_ids: list[int] | None = None) -> QuerySet[Document]:
     documents = Document.objects.select_related(
         "uploaded_by", "team", "current_version"
     ).prefetch_related("partners")
-    return _scope(documents, user, "uploaded_by")
+    return _scope(documents, user, "uploaded_by", team_ids)
 
 
-def user_terms(user: Any) -> list[str]:
+def user_terms(user: Any, *, team_ids: list[int] | None = None) -> list[str]:
     """The terms a user holds; a search only ever returns items carrying one of them."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     if user.is_internal:
-        return ["internal", f"user:{user.pk}", *(f"team:{pk}" for pk in _team_ids(user))]
+        if team_ids is None:
+            team_ids = team_ids_of(user)
+        return ["internal", f"user:{user.pk}", *(f"team:{pk}" for pk in team_ids)]
     if user.is_partner and user.partner_organization_id:
         return [f"partner:{user.partner_organization_id}"]
     return []

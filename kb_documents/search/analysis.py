@@ -125,13 +125,26 @@ def _split_cjk(word: str, start: int) -> Iterator[tuple[str, int, int, bool]]:
 
 
 def tokenize(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> list[Token]:
-    tokens: list[Token] = []
+    return list(iter_tokens(text, languages))
+
+
+# A word is analyzed once per process: folding alone (NFKD, a generator over its
+# characters) costs a few microseconds, and indexing and snippets see the same words
+# again and again.
+@lru_cache(maxsize=200_000)
+def _analyzed_word(piece: str, languages: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    return fold(piece), _stems(piece.casefold(), languages)
+
+
+def iter_tokens(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Iterator[Token]:
+    """The tokens of `text` in order, lazily (a snippet stops reading a long text early)."""
+    languages = tuple(languages)
     position = 0
     for match in _WORD.finditer(text):
         for piece, start, end, cjk in _split_cjk(match.group(), match.start()):
             if cjk:
                 if len(piece) == 1:
-                    tokens.append(Token(piece, start, end, position, (), cjk=True))
+                    yield Token(piece, start, end, position, (), cjk=True)
                     position += 1
                     continue
                 for offset in range(len(piece) - 1):
@@ -141,17 +154,16 @@ def tokenize(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> list[To
                     unigrams = (piece[offset],)
                     if offset == len(piece) - 2:
                         unigrams += (piece[offset + 1],)
-                    tokens.append(
-                        Token(bigram, start + offset, start + offset + 2, position, unigrams, True)
+                    yield Token(
+                        bigram, start + offset, start + offset + 2, position, unigrams, True
                     )
                     position += 1
                 continue
-            form = fold(piece)
+            form, stems = _analyzed_word(piece, languages)
             if not form or len(form) > MAX_WORD_LENGTH:
                 continue
-            tokens.append(Token(form, start, end, position, stems_of(piece, languages)))
+            yield Token(form, start, end, position, stems)
             position += 1
-    return tokens
 
 
 def cjk_query_terms(piece: str) -> list[str]:

@@ -5,24 +5,30 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
-from kb_documents.search.analysis import tokenize
+from kb_documents.search.analysis import iter_tokens
 from kb_documents.search.query import ParsedQuery
 
 SNIPPET_CHARS = 240
-# Long documents: look for the best window in the first part only.
+# Long documents: look for the best window in the first part only, and stop reading
+# at the first part that holds a hit (a 300-page PDF is not tokenized for 20 words).
 SNIPPET_SCAN_CHARS = 200_000
+SNIPPET_ENOUGH_CHARS = 10_000
 
 
 def _hits(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
     exact, prefixes = query.highlight_terms()
-    long_words = {form for form in exact if len(form) >= 4}
-    spans = []
-    for token in tokenize(text):
-        candidates = {token.form, *token.stems}
+    starts = tuple(prefixes)
+    long_words = tuple(form for form in exact if len(form) >= 4)
+    spans: list[tuple[int, int]] = []
+    for token in iter_tokens(text):
+        if spans and token.start > SNIPPET_ENOUGH_CHARS + spans[0][0]:
+            break
+        form = token.form
         if (
-            candidates & exact
-            or any(token.form.startswith(prefix) for prefix in prefixes)
-            or (not token.cjk and any(token.form.startswith(word) for word in long_words))
+            form in exact
+            or not exact.isdisjoint(token.stems)
+            or form.startswith(starts)
+            or (not token.cjk and form.startswith(long_words))
         ):
             if spans and token.start <= spans[-1][1]:
                 # CJK bigrams overlap: one mark for the run.

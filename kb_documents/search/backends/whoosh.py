@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +28,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.reading import IndexReader, TermNotFound
+from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
 from kb_documents.search.backends.base import (
@@ -76,26 +80,133 @@ def _fields(item: IndexItem) -> dict[str, str]:
     }
 
 
-def _clause_query(clause: Clause) -> wq.Query:
+Weighted = tuple[str, str, float]  # field, term or prefix, boost
+
+
+def _clause_terms(clause: Clause) -> tuple[list[Weighted], list[Weighted]]:
+    """(terms, prefixes): a word or prefix clause matches a document holding any of them.
+    Both the ranked query and the exact count (_matching_docs) are made from this list."""
+    if clause.kind == "prefix":
+        return [], [("title", clause.forms[0], 1.0), ("text", clause.forms[0], 1.0)]
+    exact, *stems = clause.forms
+    terms = [("title", exact, 2.0), ("text", exact, 2.0)]
+    terms.extend(("stems", form, 1.0) for form in clause.forms)
+    for stem in stems:
+        terms.extend([("title", stem, 1.0), ("text", stem, 1.0)])
+    prefixes = [("title", exact, 0.2), ("text", exact, 0.2)] if clause.expands_to_prefix else []
+    return terms, prefixes
+
+
+def _clause_query(clause: Clause, reader: IndexReader | None = None) -> wq.Query:
+    """The ranked query of one clause. Given the reader, prefixes are expanded to the
+    words the index holds and every term appears once, with the sum of its boosts (the
+    same score: BM25 grows linearly with a term's boost), and terms the index does not
+    hold are left out: a word's exact form, its stems and its prefix mostly name the
+    same few posting lists, and each one left in is walked again for every match."""
     if clause.kind == "phrase":
         return wq.Or(
             [wq.Phrase("title", list(clause.forms)), wq.Phrase("text", list(clause.forms))]
         )
-    if clause.kind == "prefix":
-        return wq.Or([wq.Prefix("title", clause.forms[0]), wq.Prefix("text", clause.forms[0])])
-    exact, *stems = clause.forms
-    parts: list[wq.Query] = [wq.Term("title", exact, boost=2.0), wq.Term("text", exact, boost=2.0)]
-    for form in clause.forms:
-        parts.append(wq.Term("stems", form))
-    for stem in stems:
-        parts.extend([wq.Term("title", stem), wq.Term("text", stem)])
-    if clause.expands_to_prefix:
-        parts.extend([wq.Prefix("title", exact, boost=0.2), wq.Prefix("text", exact, boost=0.2)])
-    return wq.Or(parts)
+    terms, prefixes = _clause_terms(clause)
+    if reader is None:
+        return wq.Or(
+            [wq.Term(field, text, boost=boost) for field, text, boost in terms]
+            + [wq.Prefix(field, prefix, boost=boost) for field, prefix, boost in prefixes]
+        )
+    boosts: dict[tuple[str, str], float] = {}
+    for field, text, boost in terms:
+        if (field, text) in reader:
+            boosts[field, text] = boosts.get((field, text), 0.0) + boost
+    for field, prefix, boost in prefixes:
+        for word in reader.expand_prefix(field, prefix):
+            text = word.decode("utf-8") if isinstance(word, bytes) else word
+            boosts[field, text] = boosts.get((field, text), 0.0) + boost
+    if not boosts:
+        return wq.NullQuery
+    return wq.Or([wq.Term(field, text, boost=boost) for (field, text), boost in boosts.items()])
 
 
-def _any(field: str, values: Iterable[object]) -> wq.Query:
-    return wq.Or([wq.Term(field, str(value)) for value in values])
+def _posting_docs(reader: IndexReader, field: str, text: str | bytes) -> Iterable[int]:
+    """The segment-local docnums holding the term (deleted documents left out)."""
+    try:
+        return reader.postings(field, text).all_ids()
+    except TermNotFound:
+        return ()
+
+
+def _clause_docs(leaf: Searcher, reader: IndexReader, clause: Clause, cache: TermDocs) -> set[int]:
+    if clause.kind == "phrase":
+        return set(_clause_query(clause).docs(leaf))
+    terms, prefixes = _clause_terms(clause)
+    docs: set[int] = set()
+    for field, text, _boost in terms:
+        docs.update(cache.get(reader, field, text))
+    for field, prefix, _boost in prefixes:
+        for word in reader.expand_prefix(field, prefix):
+            text = word.decode("utf-8") if isinstance(word, bytes) else word
+            docs.update(cache.get(reader, field, text))
+    return docs
+
+
+def _matching_docs(leaf: Searcher, query: ParsedQuery, cache: TermDocs) -> set[int]:
+    """The segment-local docnums matching every clause, unranked (sets, not matchers:
+    several times faster than walking Whoosh's matcher tree for an exact count)."""
+    reader = leaf.reader()
+    if not query.clauses:
+        # (Not reader.all_doc_ids(): a segment reader's per-document store does not
+        # know the segment's deletions.)
+        deleted = reader.is_deleted
+        return {docnum for docnum in range(reader.doc_count_all()) if not deleted(docnum)}
+    found: set[int] | None = None
+    for clause in query.clauses:
+        docs = _clause_docs(leaf, reader, clause, cache)
+        found = docs if found is None else found & docs
+        if not found:
+            return set()
+    if found and reader.has_deletions():
+        # The cached posting lists may predate deletions in this segment.
+        found -= reader.deleted_docs_set
+    return found or set()
+
+
+# About 63 bytes a docnum in a frozenset: at most ~160 MB of posting lists per process.
+TERM_DOCS_BUDGET = 2_500_000
+
+
+class TermDocs:
+    """The docnums of one term (``acl:internal``, ``kind:note``, ``text:faktura``) in
+    one segment, kept between queries, the least recently used dropped first beyond
+    TERM_DOCS_BUDGET docnums. A Whoosh segment never changes once written (an update
+    adds the document to a new segment and marks the old docnum deleted), so an entry
+    stays right as long as its segment exists; entries of merged-away segments age
+    out. A docnum deleted later stays in its entry, harmlessly: deletions are taken
+    out of every count (see _matching_docs) and every ranked hit (Whoosh's matchers)."""
+
+    def __init__(self, budget: int = TERM_DOCS_BUDGET) -> None:
+        self.budget = budget
+        self.held = 0
+        self._entries: OrderedDict[tuple[str, str, str], frozenset[int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader: IndexReader, field: str, value: str) -> frozenset[int]:
+        segment = reader.segment()
+        if segment is None:
+            return frozenset(_posting_docs(reader, field, value))
+        key = (segment.segment_id(), field, value)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = frozenset(_posting_docs(reader, field, value))
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = found
+                self.held += len(found)
+            while self.held > self.budget and len(self._entries) > 1:
+                _key, dropped = self._entries.popitem(last=False)
+                self.held -= len(dropped)
+        return found
 
 
 _T = TypeVar("_T")
@@ -122,6 +233,11 @@ class WhooshBackend(SearchBackend):
         self.directory = Path(directory or settings.SEARCH_INDEX_DIR)
         self.indexname = f"hub_v{SCHEMA_VERSION}"
         self._index: whoosh_index.Index | None = None
+        # One open searcher per thread (Whoosh's readers are not shared across
+        # threads), refreshed when another commit, in any process, made a new
+        # generation of the index.
+        self._local = threading.local()
+        self.term_docs = TermDocs()
 
     # -- the index itself -------------------------------------------------------
 
@@ -171,6 +287,29 @@ class WhooshBackend(SearchBackend):
                 lambda: whoosh_index.open_dir(str(self.directory), indexname=self.indexname)
             )
         return self._index
+
+    def _searcher(self) -> Searcher:
+        """This thread's searcher on the latest committed generation: checking costs a
+        directory listing, and the searcher is reopened only after a commit."""
+        index = self._open()
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        if searcher is not None and searcher.up_to_date():
+            return searcher
+        # A new searcher, not searcher.refresh(): refresh reuses the readers of
+        # unchanged segments with their old deletions, so a deleted document would
+        # still be found.
+        fresh = _read_toc_retrying(index.searcher)
+        if searcher is not None:
+            searcher.close()
+        self._local.searcher = fresh
+        return fresh
+
+    def close(self) -> None:
+        """Closes this thread's searcher (others close when their thread's state goes)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
 
     def _writer(self):  # type: ignore[no-untyped-def]
         return self._open().writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.05)
@@ -234,34 +373,59 @@ class WhooshBackend(SearchBackend):
     ) -> HitPage:
         if not terms or limit <= 0:
             return HitPage(0, [])
-        restrict: list[wq.Query] = [_any("acl", terms)]
-        if filters.kinds:
-            restrict.append(_any("kind", filters.kinds))
-        if filters.account_ids:
-            restrict.append(_any("account", filters.account_ids))
-        if filters.author_ids:
-            restrict.append(_any("author", filters.author_ids))
-        if filters.channels:
-            restrict.append(_any("channel", filters.channels))
-        main: wq.Query = (
-            wq.And([_clause_query(clause) for clause in query.clauses])
-            if query.clauses
-            else wq.Every()
-        )
-        # The permission filter is part of the query itself, with a constant score so
-        # that it does not change the ranking. (Not Whoosh's `filter=` argument:
-        # len(results) counts the query without it, which would leak a count.)
-        restricted = wq.And([main, wq.ConstantScoreQuery(wq.And(restrict), score=0.0)])
-        index = self._open()
-        with _read_toc_retrying(index.searcher) as searcher:
-            results = searcher.search(restricted, limit=offset + limit)
-            total = len(results)
-            hits = []
-            for position in range(offset, min(offset + limit, results.scored_length())):
-                stored = results[position]
-                kind, _, object_id = stored["key"].partition(":")
-                hits.append(Hit(kind, int(object_id), float(results.score(position) or 0.0)))
-        return HitPage(total, hits)
+        searcher = self._searcher()
+        visible = self._visible_docs(searcher, query, terms, filters)
+        if len(visible) <= offset:
+            return HitPage(len(visible), [])
+        # Ranking sees only the visible documents (Whoosh's `filter=`, a docnum set);
+        # the count is that set's size. (Whoosh's own count of a top-N search drops
+        # matches its optimizations skipped.) Every visible document matches every
+        # clause, so ranking them by the union of the clauses' terms gives each the
+        # score the intersection would (both add up the matching terms' scores), and a
+        # union is walked with Whoosh's block-quality skipping, an intersection of
+        # unions is not.
+        reader = searcher.reader()
+        ranked: list[wq.Query] = []
+        for clause in query.clauses:
+            part = _clause_query(clause, reader)
+            ranked.extend(part.subqueries if isinstance(part, wq.Or) else [part])
+        main = wq.Or(ranked) if ranked else wq.Every()
+        results = searcher.search(main, limit=offset + limit, filter=visible)
+        hits = []
+        for position in range(offset, min(offset + limit, results.scored_length())):
+            stored = results[position]
+            kind, _, object_id = stored["key"].partition(":")
+            hits.append(Hit(kind, int(object_id), float(results.score(position) or 0.0)))
+        return HitPage(len(visible), hits)
+
+    def _visible_docs(
+        self, searcher: Searcher, query: ParsedQuery, terms: list[str], filters: Filters
+    ) -> set[int]:
+        """The docnums matching the query that the user may see and the filters allow:
+        the matches of each segment, kept where they carry one of the user's terms (and
+        one value of each filter), by the cached sets of those terms."""
+        restrictions = [("acl", list(terms))]
+        for field, values in (
+            ("kind", filters.kinds),
+            ("account", filters.account_ids),
+            ("author", filters.author_ids),
+            ("channel", filters.channels),
+        ):
+            if values:
+                restrictions.append((field, [str(value) for value in values]))
+        visible: set[int] = set()
+        for leaf, base in searcher.leaf_searchers():
+            reader = leaf.reader()
+            docs = _matching_docs(leaf, query, self.term_docs)
+            for field, values in restrictions:
+                if not docs:
+                    break
+                kept: set[int] = set()
+                for value in values:
+                    kept.update(docs & self.term_docs.get(reader, field, value))
+                docs = kept
+            visible.update(docs if base == 0 else (base + docnum for docnum in docs))
+        return visible
 
     def health(self) -> dict[str, Any]:
         index = self._open()
