@@ -1,5 +1,6 @@
-"""The search row: notes from a seeded generator in five languages, indexed by Whoosh
-and by PostgreSQL (items per second), then the same top-20 queries against each, with
+"""The search row: notes and documents (a fifth of the corpus, with longer text, as
+if extracted from uploaded files) from a seeded generator in five languages, indexed
+by Whoosh and by PostgreSQL (items per second), then the same top-20 queries against each, with
 snippets and the permission filter on, through the search service the API uses.
 Each backend is the other's baseline."""
 
@@ -71,30 +72,50 @@ def _text(rng: random.Random, language: str, words: int) -> str:
     )
 
 
-def seed_notes(count: int, author: object, team: object) -> None:
-    """`count` notes, a fifth in each language; most visible to all staff, some to
-    the author's team only, some private to another author (the filter must drop
-    those)."""
-    from kb_documents.models import Note, Visibility
+DOCUMENT_SHARE = 5  # every fifth item is a document
+
+
+def _visibility(rng: random.Random) -> str:
+    """Most items visible to all staff, some to the author's team, some private to
+    their author (the permission filter must drop those for other users)."""
+    from kb_documents.models import Visibility
+
+    roll = rng.random()
+    if roll < 0.7:
+        return Visibility.INTERNAL
+    return Visibility.TEAM if roll < 0.9 else Visibility.PRIVATE
+
+
+def seed_corpus(count: int, author: object, team: object) -> None:
+    """`count` items in five languages (a fifth in each): four notes to one document,
+    whose extracted text is longer."""
+    import hashlib
+
+    from kb_documents.models import Document, DocumentVersion, Note, Visibility
 
     rng = random.Random(2026)
     languages = list(WORDS)
     done = 0
     while done < count:
         size = min(SEED_BATCH, count - done)
-        notes = []
+        notes, documents, texts = [], [], []
         for n in range(done, done + size):
             language = languages[n % len(languages)]
-            roll = rng.random()
-            visibility = (
-                Visibility.INTERNAL
-                if roll < 0.7
-                else Visibility.TEAM
-                if roll < 0.9
-                else Visibility.PRIVATE
-            )
-            # A note's title is its first line.
+            visibility = _visibility(rng)
+            team_or_none = team if visibility == Visibility.TEAM else None
+            # A note's or document's title is its first line.
             title = _text(rng, language, rng.randint(3, 6)).capitalize()
+            if n % DOCUMENT_SHARE == DOCUMENT_SHARE - 1:
+                documents.append(
+                    Document(
+                        title=title,
+                        uploaded_by=author,
+                        visibility=visibility,
+                        team=team_or_none,
+                    )
+                )
+                texts.append(_text(rng, language, rng.randint(150, 400)))
+                continue
             body = f"# {title}\n\n{_text(rng, language, rng.randint(40, 120))}"
             notes.append(
                 Note(
@@ -102,17 +123,38 @@ def seed_notes(count: int, author: object, team: object) -> None:
                     body_html=f"<p>{body}</p>",
                     author=author,
                     visibility=visibility,
-                    team=team if visibility == Visibility.TEAM else None,
+                    team=team_or_none,
                 )
             )
         Note.objects.bulk_create(notes)
+        Document.objects.bulk_create(documents)
+        versions = DocumentVersion.objects.bulk_create(
+            DocumentVersion(
+                document=document,
+                number=1,
+                # The file itself is not needed: search reads the extracted text.
+                file=f"bench/{document.pk}.txt",
+                filename=f"{document.pk}.txt",
+                content_type="text/plain",
+                kind="txt",
+                size=len(text.encode()),
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+                text=text,
+                uploaded_by=author,
+            )
+            for document, text in zip(documents, texts, strict=True)
+        )
+        for document, version in zip(documents, versions, strict=True):
+            document.current_version = version
+        Document.objects.bulk_update(documents, ["current_version"])
         done += size
-        progress(f"seeding notes: {done:,}/{count:,}")
+        progress(f"seeding notes and documents: {done:,}/{count:,}")
+    progress_done()
     # A hub's tables have statistics (autovacuum); a table filled a second ago does
     # not, and the planner would read back the 20 hits through a plan made for 1%.
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {Note._meta.db_table}")
-    progress_done()
+        for model in (Note, Document, DocumentVersion):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def queries(count: int) -> list[str]:
@@ -160,7 +202,7 @@ def measure_backend(name: str, user: object, query_texts: list[str]) -> BackendR
 
 
 def run(documents: int, query_count: int, user: object, team: object) -> list[BackendResult]:
-    seed_notes(documents, user, team)
+    seed_corpus(documents, user, team)
     texts = queries(query_count)
     return [measure_backend(name, user, texts) for name in ("whoosh", "postgres")]
 
