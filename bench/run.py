@@ -610,6 +610,11 @@ def main(argv: list[str] | None = None) -> int:
     with hubdb.throwaway_database(work_dir) as database_url:
         # The Daphne processes inherit this environment: same database, same key.
         os.environ["DATABASE_URL"] = database_url
+        if database_url.startswith("postgres"):
+            # The multi-process deployment of docs/deployment.md searches in PostgreSQL
+            # (a Whoosh directory is not shared across hosts); the search row still
+            # measures both backends.
+            os.environ.setdefault("SEARCH_BACKEND", "postgres")
         import django
 
         django.setup()
