@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from hub import config_cache
 from hub.actions import do_save_task, record_audit
 from hub.models import Contact, PartnerOrganization, Tag, Task, Team, TeamKind, User
 from hub.scoring import open_deal_value
@@ -319,7 +320,10 @@ def route_new_conversation_outcome(
     """route_new_conversation, returning the whole outcome (the trace and the partner
     organizations it was shared with)."""
     at = at or timezone.now()
-    rules = list(RoutingRule.objects.filter(is_active=True).order_by("position", "id"))
+    rules = config_cache.cached(
+        "routing.rules",
+        lambda: list(RoutingRule.objects.filter(is_active=True).order_by("position", "id")),
+    )
     ctx = RoutingContext.build(
         conversation,
         body_text,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from hub import config_cache
 from hub.actions import EmailInput, contacts_with_email, do_create_contact
 from hub.models import Contact, ContactEmail
 from hub.retry import next_attempt_at
@@ -132,12 +133,17 @@ def ingest_batch(
 
     When the batch fails for any reason, it is stored again one mail per
     transaction (ingest_mail), so that one bad mail is flagged on its own and
-    cannot hold back the others."""
+    cannot hold back the others.
+
+    The configuration every message reads (routing rules, SLA policies, business
+    hours, lead scoring) comes from this process's cache, checked once per batch
+    (hub.config_cache)."""
     if len(batch) < 2:
-        return [ingest_mail(mailbox, folder, uidvalidity, fetched) for fetched in batch]
+        with config_cache.snapshot():
+            return [ingest_mail(mailbox, folder, uidvalidity, fetched) for fetched in batch]
     parsed = [_parse_or_reason(mailbox, fetched) for fetched in batch]
     try:
-        with transaction.atomic():
+        with transaction.atomic(), config_cache.snapshot():
             return _store_batch(mailbox, folder, uidvalidity, batch, parsed)
     except Exception:
         logger.warning(
@@ -147,7 +153,8 @@ def ingest_batch(
             batch[-1].uid,
             exc_info=True,
         )
-        return [ingest_mail(mailbox, folder, uidvalidity, fetched) for fetched in batch]
+        with config_cache.snapshot():
+            return [ingest_mail(mailbox, folder, uidvalidity, fetched) for fetched in batch]
 
 
 def _parse_or_reason(mailbox: Mailbox, fetched: FetchedMail) -> parsing.ParsedMail | str:
