@@ -24,6 +24,7 @@ class IngestResult:
     hub_seconds: float = 0.0
     baseline_seconds: float = 0.0
     stored: int = 0
+    search_backend: str = ""
 
     @property
     def hub_rate(self) -> float:
@@ -84,6 +85,18 @@ def _show_progress(before: int, count: int, done: threading.Event) -> None:
         connection.close()
 
 
+def use_deployment_search_backend() -> str:
+    """The search backend the deployment of this database runs: docs/deployment.md sets
+    SEARCH_BACKEND=postgres for the PostgreSQL (multi-process) deployment, so the
+    messages stored here are indexed as they would be there. An earlier row (search)
+    may have switched the setting; this sets it back for the ingest."""
+    from django.conf import settings
+    from django.db import connection
+
+    settings.SEARCH_BACKEND = "postgres" if connection.vendor == "postgresql" else "whoosh"
+    return settings.SEARCH_BACKEND
+
+
 def run(count: int) -> IngestResult | None:
     from tests.mail.servers import DOVECOT, PASSWORD, start_dovecot
 
@@ -94,7 +107,7 @@ def run(count: int) -> IngestResult | None:
     from mail import worker
     from mail.actions import MailboxInput, do_add_mailbox
 
-    result = IngestResult(messages=count)
+    result = IngestResult(messages=count, search_backend=use_deployment_search_backend())
     dovecot = start_dovecot()
     try:
         user = dovecot.add_user("ingest@hub.test")
@@ -158,5 +171,6 @@ def notes(result: IngestResult) -> list[str]:
     return [
         f"ingest: {result.stored:,} stored in {result.hub_seconds:.1f} s (fetch alone "
         f"{result.baseline_seconds:.1f} s); target >= 200 msg/s: "
-        f"{'met' if result.hub_rate >= 200 else 'NOT met'}"
+        f"{'met' if result.hub_rate >= 200 else 'NOT met'}; search index: "
+        f"SEARCH_BACKEND={result.search_backend} (the deployment's backend for this database)"
     ]

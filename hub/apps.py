@@ -9,3 +9,7 @@ class HubConfig(AppConfig):
     def ready(self) -> None:
         # Registers the token scheme with drf-spectacular.
         from hub.api import schema  # noqa: F401
+        from hub.config_cache import watch
+        from hub.models import LeadScoring
+
+        watch(LeadScoring)

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from hub import config_cache
 from hub.models import Account, Contact, Deal, DealStage, LeadScoring, Tag, Task, TaskStatus
 
 OPEN_STAGES = (DealStage.PROSPECTING, DealStage.PROPOSAL)
@@ -21,7 +22,10 @@ CALL_TASK_PREFIX = "Call about deal"
 
 
 def scoring_settings() -> LeadScoring:
-    return LeadScoring.objects.filter(is_active=True).order_by("id").first() or LeadScoring()
+    return config_cache.cached(
+        "scoring.settings",
+        lambda: LeadScoring.objects.filter(is_active=True).order_by("id").first() or LeadScoring(),
+    )
 
 
 def open_deal_value(account_id: int | None) -> Decimal:

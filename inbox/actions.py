@@ -27,7 +27,7 @@ from inbox.models import (
     Message,
     MessageStatus,
 )
-from inbox.routing import route_new_conversation
+from inbox.routing import route_new_conversation_outcome
 from inbox.serializers import conversation_data, message_data, note_data
 from inbox.sla import apply_sla, sla_on_reply, sla_on_status
 from inbox.surveys import send_survey_after_resolution
@@ -120,10 +120,16 @@ def receive_message(
     thread_key: str = "",
     conversation: Conversation | None = None,
     metadata: dict[str, Any] | None = None,
+    redelivery_checked: bool = False,
 ) -> Received:
     """An inbound message from any channel. A redelivery (same inbox and external id)
-    returns the message stored the first time and writes nothing."""
-    if external_id:
+    returns the message stored the first time and writes nothing.
+
+    `redelivery_checked`: the caller has just looked for a stored copy, under a lock
+    of its own, and found none (the mail sync: its Message-ID records under the
+    folder checkpoint), so the look-up here is skipped; the unique index still
+    catches a race, as below."""
+    if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
             return Received(existing, existing.conversation, created=False)
@@ -196,16 +202,14 @@ def _receive(
             last_message_at=now,
         )
         # Routing (issue 7): saved first, since rules add tags, shares and tasks to it.
-        trace = route_new_conversation(conversation, body_text=body_text, at=now, save=False)
+        routed = route_new_conversation_outcome(
+            conversation, body_text=body_text, at=now, save=False
+        )
         apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
         conversation.save()
-        metadata = {**metadata, "routing": trace}
-        # A routing rule may have shared it already.
-        partner_ids = list(
-            ConversationShare.objects.filter(conversation=conversation).values_list(
-                "organization_id", flat=True
-            )
-        )
+        metadata = {**metadata, "routing": routed.trace}
+        # New in this transaction: its only shares are those a routing rule just made.
+        partner_ids = routed.shared_with
     else:
         conversation = _fresh(conversation.pk)
         if conversation.status != ConversationStatus.OPEN:

@@ -14,3 +14,20 @@ class InboxConfig(AppConfig):
 
         demo_core_seeded.connect(seed_inbox_demo, dispatch_uid="inbox.demo")
         register_deal_listener(queue_deal_webhooks)
+
+        # What every inbound message reads, cached per process (hub.config_cache).
+        from hub.config_cache import watch
+        from inbox.models import (
+            BusinessHours,
+            Holiday,
+            OpeningInterval,
+            RoutingRule,
+            SlaPolicy,
+            TeamAssignment,
+        )
+
+        for model in (RoutingRule, SlaPolicy, BusinessHours, OpeningInterval, Holiday):
+            watch(model)
+        # Each assignment moves the round-robin pointer; only which teams assign
+        # automatically is cached.
+        watch(TeamAssignment, ignore_fields=frozenset({"last_assigned"}))

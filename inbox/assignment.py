@@ -17,6 +17,7 @@ import logging
 from django.db import DatabaseError, transaction
 from django.db.models import Count
 
+from hub import config_cache
 from hub.actions import record_audit
 from hub.models import Team, TeamMembership, User
 from inbox.events import record_event
@@ -48,8 +49,15 @@ def open_load(user_ids: list[int]) -> dict[int, int]:
     return loads
 
 
+def _auto_assigning_team_ids() -> set[int]:
+    return set(TeamAssignment.objects.filter(auto_assign=True).values_list("team_id", flat=True))
+
+
 def _locked_policy(team: Team | None) -> TeamAssignment | None:
     if team is None:
+        return None
+    # A team the cached configuration knows to assign by hand has nothing to lock.
+    if team.pk not in config_cache.cached("assignment.auto_teams", _auto_assigning_team_ids):
         return None
     return (
         TeamAssignment.objects.select_for_update()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from hub import config_cache
 from hub.models import Team
 from inbox.models import BusinessHours, OpeningInterval
 
@@ -73,15 +74,19 @@ def calendar_for(team_or_calendar: Team | Calendar | BusinessHours | None) -> Ca
     if team_or_calendar is None:
         return ALWAYS_OPEN
     if isinstance(team_or_calendar, BusinessHours):
-        hours: BusinessHours | None = team_or_calendar
-        rows = list(hours.intervals.all())
-    else:
-        # The intervals with their hours in one query: hours without intervals are
-        # open 24/7 whatever their holidays, so those are read only when it matters.
-        rows = list(
-            OpeningInterval.objects.filter(hours__team=team_or_calendar).select_related("hours")
-        )
-        hours = rows[0].hours if rows else None
+        return _calendar(team_or_calendar, list(team_or_calendar.intervals.all()))
+    team = team_or_calendar
+    return config_cache.cached(f"calendar.team.{team.pk}", lambda: _team_calendar(team))
+
+
+def _team_calendar(team: Team) -> Calendar:
+    # The intervals with their hours in one query: hours without intervals are
+    # open 24/7 whatever their holidays, so those are read only when it matters.
+    rows = list(OpeningInterval.objects.filter(hours__team=team).select_related("hours"))
+    return _calendar(rows[0].hours if rows else None, rows)
+
+
+def _calendar(hours: BusinessHours | None, rows: list[OpeningInterval]) -> Calendar:
     if hours is None or not rows:
         return ALWAYS_OPEN
     intervals: dict[int, list[tuple[time, time]]] = {}

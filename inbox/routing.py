@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from hub import config_cache
 from hub.actions import do_save_task, record_audit
 from hub.models import Contact, PartnerOrganization, Tag, Task, Team, TeamKind, User
 from hub.scoring import open_deal_value
@@ -194,6 +195,9 @@ class RoutingOutcome:
     trace: list[str] = field(default_factory=list)
     team_set: bool = False
     assignee_set: bool = False
+    # Partner organizations the rules shared the conversation with (all its shares,
+    # for a conversation new in this transaction).
+    shared_with: list[int] = field(default_factory=list)
 
 
 def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutcome) -> None:
@@ -240,6 +244,8 @@ def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutco
             _share, created = ConversationShare.objects.get_or_create(
                 conversation=conversation, organization=organization
             )
+            if organization.pk not in outcome.shared_with:
+                outcome.shared_with.append(organization.pk)
             if created:
                 record_audit(
                     None,
@@ -301,8 +307,23 @@ def route_new_conversation(
     """Route a new (saved) conversation: team, priority, tags, shares, tasks,
     notifications, assignee. Saves it (unless the caller saves it next anyway) and
     returns the routing trace."""
+    return route_new_conversation_outcome(conversation, body_text=body_text, at=at, save=save).trace
+
+
+def route_new_conversation_outcome(
+    conversation: Conversation,
+    *,
+    body_text: str = "",
+    at: datetime | None = None,
+    save: bool = True,
+) -> RoutingOutcome:
+    """route_new_conversation, returning the whole outcome (the trace and the partner
+    organizations it was shared with)."""
     at = at or timezone.now()
-    rules = list(RoutingRule.objects.filter(is_active=True).order_by("position", "id"))
+    rules = config_cache.cached(
+        "routing.rules",
+        lambda: list(RoutingRule.objects.filter(is_active=True).order_by("position", "id")),
+    )
     ctx = RoutingContext.build(
         conversation,
         body_text,
@@ -335,7 +356,7 @@ def route_new_conversation(
     conversation.routing_trace = outcome.trace
     if save:
         conversation.save()
-    return outcome.trace
+    return outcome
 
 
 # Editing rules: the admin and the REST API both end here.

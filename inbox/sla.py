@@ -17,6 +17,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from hub import config_cache
 from hub.actions import record_audit
 from hub.models import Role, User
 from inbox.business_hours import Calendar, add_business_time, calendar_for
@@ -45,7 +46,10 @@ _FIELDS = {
 
 
 def policy_for(conversation: Conversation) -> SlaPolicy | None:
-    return SlaPolicy.objects.filter(priority=conversation.priority).first()
+    return config_cache.cached(
+        f"sla.policy.{conversation.priority}",
+        lambda: SlaPolicy.objects.filter(priority=conversation.priority).first(),
+    )
 
 
 def _due(

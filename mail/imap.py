@@ -66,6 +66,14 @@ class ImapSession:
         return sorted(uid for uid in found if uid > after_uid)
 
     def fetch(self, uids: list[int], *, max_bytes: int, batch: int = 20) -> Iterator[RawMail]:
+        for mails in self.fetch_batches(uids, max_bytes=max_bytes, batch=batch):
+            yield from mails
+
+    def fetch_batches(
+        self, uids: list[int], *, max_bytes: int, batch: int = 20
+    ) -> Iterator[list[RawMail]]:
+        """The mails of `uids` in uid order, one list per FETCH of `batch` uids (the
+        sync stores each list in one transaction)."""
         for start in range(0, len(uids), batch):
             chunk = uids[start : start + batch]
             sizes = {
@@ -76,11 +84,16 @@ class ImapSession:
             large = [uid for uid in chunk if uid in sizes and sizes[uid] > max_bytes]
             bodies = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
             headers = self.client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+            mails = []
             for uid in chunk:
                 if uid in bodies:
-                    yield RawMail(uid, sizes[uid], bodies[uid].get(b"BODY[]") or b"", False)
+                    mails.append(RawMail(uid, sizes[uid], bodies[uid].get(b"BODY[]") or b"", False))
                 elif uid in headers:
-                    yield RawMail(uid, sizes[uid], headers[uid].get(b"BODY[HEADER]") or b"", True)
+                    mails.append(
+                        RawMail(uid, sizes[uid], headers[uid].get(b"BODY[HEADER]") or b"", True)
+                    )
+            if mails:
+                yield mails
 
     def idle(self, seconds: float, stop: threading.Event | None = None) -> bool:
         """Wait (IDLE) for the server to announce new mail; True when it did. Waits in

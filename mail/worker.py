@@ -71,7 +71,8 @@ class SyncReport:
 
 
 def sync_folders(mailbox: Mailbox, session: ImapSession, owner: str) -> SyncReport:
-    """Read every new mail of the mailbox's folders, one transaction per mail.
+    """Read every new mail of the mailbox's folders, one transaction per fetched
+    batch (actions.ingest_batch; one per mail when a mail of the batch fails).
 
     The lease is renewed while reading, once a quarter of its time has passed rather
     than per mail (an autocommitted UPDATE, a disk flush on PostgreSQL, per mail
@@ -86,21 +87,22 @@ def sync_folders(mailbox: Mailbox, session: ImapSession, owner: str) -> SyncRepo
         uidvalidity, exists = session.select(folder)
         checkpoint = actions.checkpoint_for(mailbox, folder, uidvalidity)
         uids = session.new_uids(checkpoint.last_uid) if exists else []
-        for raw in session.fetch(uids, max_bytes=settings.MAIL_MAX_MESSAGE_BYTES):
+        for raws in session.fetch_batches(uids, max_bytes=settings.MAIL_MAX_MESSAGE_BYTES):
             recycle_connections()
             if time.monotonic() - renewed_at >= renew_every:
                 if not claim_lease(mailbox, owner):
                     logger.warning("mailbox %s: lease lost, stopping", mailbox.pk)
                     return report
                 renewed_at = time.monotonic()
-            result = actions.ingest_mail(
+            results = actions.ingest_batch(
                 mailbox,
                 folder,
                 uidvalidity,
-                actions.FetchedMail(raw.uid, raw.raw, raw.size, raw.oversized),
+                [actions.FetchedMail(raw.uid, raw.raw, raw.size, raw.oversized) for raw in raws],
             )
-            report.outcomes.append(result)
-            report.counts[result.outcome] = report.counts.get(result.outcome, 0) + 1
+            for result in results:
+                report.outcomes.append(result)
+                report.counts[result.outcome] = report.counts.get(result.outcome, 0) + 1
     Mailbox.objects.filter(pk=mailbox.pk).update(last_synced_at=timezone.now(), last_error="")
     return report
 

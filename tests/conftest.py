@@ -3,13 +3,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings as django_settings
 from django.test import Client
 
+from hub import config_cache
 from tests.factories import PASSWORD, Personas, make_personas
 
 USES_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
@@ -30,6 +31,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     # Argon2 is deliberately slow; tests that check hashing turn it back on.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_configuration_cached_across_tests() -> Iterator[None]:
+    # Each test's database starts over; a cache of the previous one's configuration
+    # must not outlive it (hub.config_cache).
+    config_cache.clear()
+    yield
+    config_cache.clear()
 
 
 @pytest.fixture

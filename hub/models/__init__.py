@@ -1,4 +1,5 @@
 from hub.models.audit import AuditLogEntry
+from hub.models.configuration import ConfigurationVersion
 from hub.models.crm import (
     Account,
     Contact,
@@ -20,6 +21,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditLogEntry",
+    "ConfigurationVersion",
     "Contact",
     "ContactEmail",
     "ContactPhone",

@@ -1,6 +1,8 @@
-"""The SQL statements one inbound e-mail costs through the mail sync (issue 10's
-ingest target): a fixed number per mail, whatever the number of routing rules,
-SLA policies or online agents. Fails when someone adds a query inside a loop."""
+"""The SQL statements inbound e-mail costs through the mail sync (issue 10's ingest
+target): a fixed number per fetch batch plus a fixed number per mail, whatever the
+number of routing rules, SLA policies or online agents. Fails when someone adds a
+query inside a loop (five rules, five agents or four policies: a query per item
+adds four or more per mail)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,18 @@ from tests.write_path import busy_configuration, capture, statements
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Measured: 33 on SQLite, 34 on PostgreSQL (its event-log lock) for a new
-# conversation of a known customer, with the sync's own statements.
+# A batch of one mail is stored as a mail of its own (ingest_mail). Measured: 33 on
+# PostgreSQL for a new conversation of a known customer, with the sync's own
+# statements (lease, checkpoints, the configuration token).
 MAX_FIRST_MAIL = 36
-MAX_EACH_FURTHER_MAIL = 30
+# A batch of several mails is one transaction (mail.actions.ingest_batch): what it
+# reads once (configuration token, checkpoint, stored keys, contacts, event-log
+# lock) plus each mail's own writes and the reads that depend on it (lead score,
+# routing's contact facts, assignment). Measured for five mails on PostgreSQL: 94,
+# i.e. 9 for the batch and the sync and 17 per mail (with auto-assignment, rules
+# reading contact facts and a lead score counting tags and deals).
+MAX_BATCH = 12
+MAX_EACH_MAIL_IN_A_BATCH = 18
 
 
 def deliver(dovecot: Dovecot, user: str, numbers: range, sender: str) -> None:
@@ -58,4 +68,4 @@ def test_an_inbound_mail_costs_a_fixed_number_of_statements(
     first, further = len(statements(one)), len(statements(five))
     print(f"statements: first mail {first}, five more {further}")
     assert first <= MAX_FIRST_MAIL, "\n".join(statements(one))
-    assert further <= MAX_FIRST_MAIL + 4 * MAX_EACH_FURTHER_MAIL, "\n".join(statements(five))
+    assert further <= MAX_BATCH + 5 * MAX_EACH_MAIL_IN_A_BATCH, "\n".join(statements(five))

@@ -4,12 +4,13 @@ workers at once loses and duplicates nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from inbox.models import Conversation, Event, Message
-from mail import parsing, worker
+from mail import actions, parsing, worker
 from mail.models import FolderCheckpoint, Mailbox
 from tests.mail import corpus
 from tests.mail.conftest import MakeMailbox
@@ -31,29 +32,31 @@ def mails(count: int, prefix: str = "m") -> list[bytes]:
 def test_a_sync_killed_mid_batch_resumes_without_losing_or_duplicating(
     make_mailbox: MakeMailbox, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A fetch batch (20 mails) is one transaction with its checkpoint: killed while
+    storing mail 23, the first batch is kept whole and the second not at all."""
     mailbox = make_mailbox()
-    dovecot.deliver(mailbox.imap_user, *mails(6))
-    real_parse = parsing.parse
+    dovecot.deliver(mailbox.imap_user, *mails(25))
+    real_receive = actions.receive_message
     calls = {"n": 0}
 
-    def dies_on_the_fourth(raw: bytes) -> parsing.ParsedMail:
+    def dies_on_the_23rd(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt  # the process is killed while storing mail 4
-        return real_parse(raw)
+        if calls["n"] == 23:
+            raise KeyboardInterrupt  # the process is killed while storing mail 23
+        return real_receive(*args, **kwargs)
 
-    monkeypatch.setattr(parsing, "parse", dies_on_the_fourth)
+    monkeypatch.setattr(actions, "receive_message", dies_on_the_23rd)
     with pytest.raises(KeyboardInterrupt):
         worker.run_once()
-    assert Message.objects.count() == 3
-    assert FolderCheckpoint.objects.get(mailbox=mailbox).last_uid == 3
+    assert Message.objects.count() == 20
+    assert FolderCheckpoint.objects.get(mailbox=mailbox).last_uid == 20
 
-    monkeypatch.setattr(parsing, "parse", real_parse)
+    monkeypatch.setattr(actions, "receive_message", real_receive)
     worker.run_once()
     worker.run_once()
-    assert sorted(Message.objects.values_list("body_text", flat=True)) == [
-        f"Question number {n}" for n in range(6)
-    ]
+    assert sorted(Message.objects.values_list("body_text", flat=True)) == sorted(
+        f"Question number {n}" for n in range(25)
+    )
 
 
 def test_a_conversation_deleted_in_the_hub_is_never_imported_again(
@@ -147,3 +150,29 @@ def test_an_unreachable_server_is_reported_and_the_other_mailboxes_still_sync(
     assert reports[broken.pk] is None
     assert Mailbox.objects.get(pk=broken.pk).last_error
     assert Message.objects.count() == 1
+
+
+def test_a_mail_that_breaks_its_batch_is_flagged_alone_and_the_others_are_stored(
+    make_mailbox: MakeMailbox, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing one mail of a batch fails (not parsing it): the batch is stored again
+    one mail per transaction, that mail is kept raw and flagged, the others arrive."""
+    mailbox = make_mailbox()
+    dovecot.deliver(mailbox.imap_user, *mails(5))
+    real_receive = actions.receive_message
+
+    def fails_for_question_2(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("body_text") == "Question number 2":
+            raise ValueError("a storage bug")
+        return real_receive(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "receive_message", fails_for_question_2)
+    report = worker.run_once()[mailbox.pk]
+    assert report is not None
+    assert report.counts == {"stored": 4, "flagged": 1}
+    flagged = Message.objects.get(metadata__has_key="flagged")
+    assert "ValueError: a storage bug" in flagged.metadata["flagged"]
+    assert Message.objects.count() == 5
+    assert FolderCheckpoint.objects.get(mailbox=mailbox).last_uid == 5
+    worker.run_once()
+    assert Message.objects.count() == 5
