@@ -626,7 +626,8 @@ def main(argv: list[str] | None = None) -> int:
             agents = args.agents if key == "hub" else args.sockets
             seeded[key] = hubdb.seed(agents, name=f"bench-{key}")
         progress_done()
-        results = asyncio.run(run_all(args, seeded))
+        # The socket servers only for the rows that use them.
+        results = asyncio.run(run_all(args, seeded)) if SOCKET_ROWS & set(args.rows) else {}
         pop = None
         if "screenpop" in args.rows:
             if not database_url.startswith("postgres"):
@@ -643,13 +644,13 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-    rows = table(results, args) + (screen_pop_rows(pop) if pop else [])
+    rows = (table(results, args) if results else []) + (screen_pop_rows(pop) if pop else [])
     rows += search_bench.rows(found) if found else []
     rows += ingest.rows(mail) if mail else []
     print()
     print(render(rows, args.markdown))
     print()
-    for line in notes(results, args):
+    for line in notes(results, args) if results else []:
         print(f"- {line}")
     for line in (search_bench.notes(found) if found else []) + (ingest.notes(mail) if mail else []):
         print(f"- {line}")
