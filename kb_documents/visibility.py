@@ -15,6 +15,7 @@ Terms (an item carries some, a user holds some; a user sees an item when they sh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -89,19 +90,30 @@ def shared_item_terms(item: Note | Document, author_id: int) -> list[str]:
     return [f"user:{author_id}"]
 
 
-def message_terms(message: Message) -> list[str]:
-    orgs = ConversationShare.objects.filter(conversation_id=message.conversation_id).values_list(
-        "organization_id", flat=True
-    )
-    return ["internal", *(f"partner:{org}" for org in orgs)]
-
-
-def conversation_note_terms(note: ConversationNote) -> list[str]:
-    shared = set(
-        ConversationShare.objects.filter(conversation_id=note.conversation_id).values_list(
+def _conversation_partners(conversation_id: int) -> list[int]:
+    return list(
+        ConversationShare.objects.filter(conversation_id=conversation_id).values_list(
             "organization_id", flat=True
         )
     )
+
+
+def message_terms(
+    message: Message, conversation_partners: Iterable[int] | None = None
+) -> list[str]:
+    """`conversation_partners`: the partner organizations the message's conversation
+    is shared with, when the caller has read them for many messages at once."""
+    if conversation_partners is None:
+        conversation_partners = _conversation_partners(message.conversation_id)
+    return ["internal", *(f"partner:{org}" for org in conversation_partners)]
+
+
+def conversation_note_terms(
+    note: ConversationNote, conversation_partners: Iterable[int] | None = None
+) -> list[str]:
+    if conversation_partners is None:
+        conversation_partners = _conversation_partners(note.conversation_id)
+    shared = set(conversation_partners)
     orgs = {org.pk for org in note.shared_with.all()}
     if note.author_id and note.author.partner_organization_id:
         orgs.add(note.author.partner_organization_id)

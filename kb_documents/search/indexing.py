@@ -12,12 +12,14 @@ import atexit
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
 
-from inbox.models import ConversationNote, Message
+from inbox.models import ConversationNote, ConversationShare, Message
 from kb_documents.models import Document, Note
 from kb_documents.search.backends import get_backend
 from kb_documents.search.backends.base import IndexItem, Progress, SearchBackend
@@ -64,7 +66,7 @@ def message_title(message: Message) -> str:
     return conversation.subject or f"{conversation.get_channel_display()} #{conversation.pk}"
 
 
-def message_item(message: Message) -> IndexItem:
+def message_item(message: Message, conversation_partners: list[int] | None = None) -> IndexItem:
     conversation = message.conversation
     sender = message.sender_name or (message.author.full_name if message.author_id else "")
     return IndexItem(
@@ -73,7 +75,7 @@ def message_item(message: Message) -> IndexItem:
         object_id=message.pk,
         title=message_title(message),
         text=f"{message.body_text}\n{sender}".strip(),
-        acl=message_terms(message),
+        acl=message_terms(message, conversation_partners),
         account_id=conversation.contact.account_id if conversation.contact_id else None,
         author_id=message.author_id,
         channel=conversation.channel,
@@ -81,7 +83,9 @@ def message_item(message: Message) -> IndexItem:
     )
 
 
-def conversation_note_item(note: ConversationNote) -> IndexItem:
+def conversation_note_item(
+    note: ConversationNote, conversation_partners: list[int] | None = None
+) -> IndexItem:
     conversation = note.conversation
     return IndexItem(
         key=f"conversation_note:{note.pk}",
@@ -89,7 +93,7 @@ def conversation_note_item(note: ConversationNote) -> IndexItem:
         object_id=note.pk,
         title=conversation.subject or f"{conversation.get_channel_display()} #{conversation.pk}",
         text=note.body,
-        acl=conversation_note_terms(note),
+        acl=conversation_note_terms(note, conversation_partners),
         account_id=conversation.contact.account_id if conversation.contact_id else None,
         author_id=note.author_id,
         channel=conversation.channel,
@@ -120,31 +124,63 @@ def _conversation_notes():  # type: ignore[no-untyped-def]
     ).prefetch_related("shared_with")
 
 
-def item_for(kind: str, object_id: int) -> IndexItem | None:
+_ROWS = {
+    "note": _notes,
+    "document": _documents,
+    "message": _messages,
+    "conversation_note": _conversation_notes,
+}
+
+
+def _partners_by_conversation(conversation_ids: Iterable[int]) -> dict[int, list[int]]:
+    partners: dict[int, list[int]] = defaultdict(list)
+    shares = ConversationShare.objects.filter(conversation_id__in=set(conversation_ids))
+    for conversation_id, organization_id in shares.values_list(
+        "conversation_id", "organization_id"
+    ):
+        partners[conversation_id].append(organization_id)
+    return partners
+
+
+def _items(kind: str, rows: list[Any]) -> list[IndexItem]:
+    """Index items of rows read by _ROWS[kind]: the conversations' shares (for the
+    acl of messages and conversation notes) in one query for all of them."""
     if kind == "note":
-        note = _notes().filter(pk=object_id).first()
-        return note_item(note) if note else None
+        return [note_item(row) for row in rows]
     if kind == "document":
-        document = _documents().filter(pk=object_id).first()
-        return document_item(document) if document else None
+        return [document_item(row) for row in rows]
+    partners = _partners_by_conversation(row.conversation_id for row in rows) if rows else {}
     if kind == "message":
-        message = _messages().filter(pk=object_id).first()
-        return message_item(message) if message else None
-    if kind == "conversation_note":
-        found = _conversation_notes().filter(pk=object_id).first()
-        return conversation_note_item(found) if found else None
-    raise ValueError(f"unknown kind {kind!r}")
+        return [message_item(row, partners.get(row.conversation_id, [])) for row in rows]
+    return [conversation_note_item(row, partners.get(row.conversation_id, [])) for row in rows]
+
+
+def items_for(kind: str, object_ids: list[int]) -> tuple[list[IndexItem], list[int]]:
+    """The index items of these rows, and the ids no longer in the database."""
+    if kind not in _ROWS:
+        raise ValueError(f"unknown kind {kind!r}")
+    rows = list(_ROWS[kind]().filter(pk__in=object_ids))
+    found = {row.pk for row in rows}
+    return _items(kind, rows), [pk for pk in object_ids if pk not in found]
+
+
+def item_for(kind: str, object_id: int) -> IndexItem | None:
+    items, _gone = items_for(kind, [object_id])
+    return items[0] if items else None
+
+
+REBUILD_CHUNK = 500
 
 
 def all_items() -> Iterator[IndexItem]:
-    for note in _notes().order_by("pk").iterator(chunk_size=500):
-        yield note_item(note)
-    for document in _documents().order_by("pk").iterator(chunk_size=500):
-        yield document_item(document)
-    for message in _messages().order_by("pk").iterator(chunk_size=500):
-        yield message_item(message)
-    for conversation_note in _conversation_notes().order_by("pk").iterator(chunk_size=500):
-        yield conversation_note_item(conversation_note)
+    for kind in KINDS:
+        chunk: list[Any] = []
+        for row in _ROWS[kind]().order_by("pk").iterator(chunk_size=REBUILD_CHUNK):
+            chunk.append(row)
+            if len(chunk) == REBUILD_CHUNK:
+                yield from _items(kind, chunk)
+                chunk = []
+        yield from _items(kind, chunk)
 
 
 def count_items() -> int:
@@ -184,15 +220,9 @@ def current_backend() -> SearchBackend:
 def reindex(kind: str, object_ids: list[int]) -> None:
     try:
         backend = current_backend()
-        items, gone = [], []
-        for object_id in object_ids:
-            item = item_for(kind, object_id)
-            if item is None:
-                gone.append(f"{kind}:{object_id}")
-            else:
-                items.append(item)
+        items, gone = items_for(kind, object_ids)
         backend.index(items)
-        backend.delete(gone)
+        backend.delete([f"{kind}:{object_id}" for object_id in gone])
     except Exception:  # the write is committed; the index catches up on rebuild_index
         logger.exception("could not update the search index for %s %s", kind, object_ids)
 

@@ -223,3 +223,36 @@ def test_partner_sharing_of_a_conversation_note_requires_the_conversation_to_be_
     )
     assert response.status_code == 400
     assert "share it first" in str(response.json())
+
+
+def test_index_items_for_many_messages_read_their_shares_in_one_query(people: Any) -> None:
+    """The indexer builds a batch of messages (a mail sync's, a rebuild's chunk) from
+    two queries, not two per message, and each message keeps its own partners."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kb_documents.search import indexing
+    from tests.inbox_fixtures import make_inbox
+
+    inbox = make_inbox(people.support)
+    shared, private = (
+        receive_message(inbox, body_text=f"Pump seal {n}", external_id=f"m{n}", thread_key=f"t{n}")
+        for n in (1, 2)
+    )
+    do_share(shared.conversation, people.org_a, by=people.agent)
+    more = [
+        receive_message(
+            inbox, body_text=f"Follow-up {n}", external_id=f"f{n}", thread_key="t1"
+        ).message.pk
+        for n in range(8)
+    ]
+    ids = [shared.message.pk, private.message.pk, *more, 10**9]
+    with CaptureQueriesContext(connection) as queries:
+        items, gone = indexing.items_for("message", ids)
+    assert len(queries) == 2
+    assert gone == [10**9]
+    acl = {item.object_id: set(item.acl) for item in items}
+    partner = f"partner:{people.org_a.pk}"
+    assert acl[shared.message.pk] == {"internal", partner}
+    assert acl[private.message.pk] == {"internal"}
+    assert all(acl[pk] == {"internal", partner} for pk in more)
