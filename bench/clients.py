@@ -35,6 +35,7 @@ class Fleet:
         self.arrivals: dict[int, list[float]] = defaultdict(list)
         self.complete: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self.frame_bytes = 0
+        self.last_frame_at = 0.0
 
     @property
     def size(self) -> int:
@@ -65,6 +66,7 @@ class Fleet:
         arrivals, complete = self.arrivals, self.complete
         async for frame in ws:
             now = time.perf_counter()
+            self.last_frame_at = now
             seq = frame_seq(frame)
             if seq is None:
                 continue
@@ -93,6 +95,29 @@ class Fleet:
 
         await asyncio.gather(*(one(cookie) for cookie in cookies))
         self.sockets.extend(opened)
+
+    async def resize(self, count: int, label: str) -> None:
+        """Open or close sockets until `count` are open; new ones are read at once."""
+        if count > self.size:
+            await self.connect(count - self.size, label)
+            self.start_reading()
+        closed = 0
+        while self.size > count:
+            ws = self.sockets.pop()
+            if len(self.readers) > len(self.sockets):
+                self.readers.pop().cancel()
+            await ws.close()
+            closed += 1
+        if closed:
+            # Each closed console is an agent going offline, announced to the team's
+            # remaining consoles: let that storm pass before measuring.
+            await self.wait_quiet(quiet=1.0, limit=60)
+
+    async def wait_quiet(self, quiet: float, limit: float) -> None:
+        deadline = time.perf_counter() + limit
+        await asyncio.sleep(quiet)
+        while time.perf_counter() < deadline and time.perf_counter() - self.last_frame_at < quiet:
+            await asyncio.sleep(0.2)
 
     def start_reading(self) -> None:
         """Start a reader on every socket that has none yet."""

@@ -171,37 +171,48 @@ def p99_of(messages: list[list[float]]) -> float:
     return values[min(len(values) - 1, int(0.99 * len(values)))] if values else float("nan")
 
 
+async def measure_step(racing: list[Target], step: int, args: argparse.Namespace, seq: int) -> int:
+    """Resize every racing fleet to `step` consoles, send --step-messages messages (in
+    turn, as in send_messages) and record each server's p99; returns the next seq."""
+    for target in racing:
+        await target.fleet.resize(step, f"{target.result.name} to {step}")
+    progress_done()
+    measured: dict[str, list[list[float]]] = {t.result.name: [] for t in racing}
+    for n in range(args.step_messages):
+        shift = n % len(racing)
+        for target in racing[shift:] + racing[:shift]:
+            await one_message(target, seq, args, into=measured[target.result.name])
+        seq += 1
+        progress(f"capacity step {step}: message {n + 1}/{args.step_messages}")
+    progress_done()
+    for target in racing:
+        p99 = p99_of(measured[target.result.name])
+        target.result.steps.append((step, p99))
+        progress(f"capacity step {step}: {target.result.name} p99 {p99:.1f} ms")
+        progress_done()
+    return seq
+
+
 async def grow_until_p99(targets: list[Target], args: argparse.Namespace, first_seq: int) -> None:
-    """The capacity row: add consoles step by step; at each step every server still
-    within the limit gets --step-messages messages (in turn, as in send_messages).
-    A server leaves the race at the first step whose p99 passes the limit."""
+    """The capacity row. From the fleets' current size up through the larger steps, a
+    server leaving the race at the first step whose p99 passes the limit; a server
+    that passed it at every step it was measured at (the fan-out rows may have left
+    it with more consoles than it can serve) then goes down through the smaller
+    steps, closing consoles, until its p99 holds."""
     seq = first_seq
+    start = max(t.fleet.size for t in targets)
     racing = list(targets)
-    for step in args.steps:
-        if any(t.fleet.size > step for t in racing):
-            continue  # already past this step (the fan-out rows ran with more sockets)
+    for step in [s for s in args.steps if s >= start]:
         if not racing:
             break
-        for target in racing:
-            more = step - target.fleet.size
-            if more > 0:
-                await target.fleet.connect(more, f"{target.result.name} to {step}")
-                target.fleet.start_reading()
-        progress_done()
-        measured: dict[str, list[list[float]]] = {t.result.name: [] for t in racing}
-        for n in range(args.step_messages):
-            shift = n % len(racing)
-            for target in racing[shift:] + racing[:shift]:
-                await one_message(target, seq, args, into=measured[target.result.name])
-            seq += 1
-            progress(f"capacity step {step}: message {n + 1}/{args.step_messages}")
-        progress_done()
-        for target in racing:
-            p99 = p99_of(measured[target.result.name])
-            target.result.steps.append((step, p99))
-            progress(f"capacity step {step}: {target.result.name} p99 {p99:.1f} ms")
-            progress_done()
+        seq = await measure_step(racing, step, args, seq)
         racing = [t for t in racing if t.result.steps[-1][1] <= CAPACITY_P99_MS]
+    falling = [t for t in targets if all(p99 > CAPACITY_P99_MS for _, p99 in t.result.steps)]
+    for step in [s for s in reversed(args.steps) if s < start]:
+        if not falling:
+            break
+        seq = await measure_step(falling, step, args, seq)
+        falling = [t for t in falling if t.result.steps[-1][1] > CAPACITY_P99_MS]
 
 
 def hub_trigger(inbox: object, write_ms: list[float]) -> Trigger:
@@ -531,7 +542,7 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
             if result.steps:
                 lines.append(
                     f"capacity steps, {key} (sockets: p99): "
-                    + ", ".join(f"{n}: {p99:.1f} ms" for n, p99 in result.steps)
+                    + ", ".join(f"{n}: {p99:.1f} ms" for n, p99 in sorted(result.steps))
                 )
     return lines
 
