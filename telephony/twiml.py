@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from hub.models import User
 from telephony.models import Call
 from telephony.providers.twilio import public_url
-from telephony.routing import client_identity, lines_of
+from telephony.routing import client_identity, line_of
 
 RING_SECONDS = 25
 VOICEMAIL_MAX_SECONDS = 180
@@ -34,19 +34,23 @@ def answer_call(call: Call, agents: list[User] | None = None) -> VoiceResponse:
 
 
 def ring_agents(call: Call, agents: list[User] | None = None) -> VoiceResponse:
-    """Ring every chosen agent at once (softphone or forwarding number); the first to
-    pick up gets the caller. Each leg reports its answer with the agent's id."""
+    """Ring the call's ring group at once (softphone or forwarding number; at most ten,
+    Twilio's limit per Dial); the first to pick up gets the caller. Each leg reports
+    its answer with the agent's id."""
     if agents is None or [agent.pk for agent in agents] != call.rung_user_ids:
         order = Case(
             *(When(pk=pk, then=index) for index, pk in enumerate(call.rung_user_ids)),
             output_field=IntegerField(),
         )
-        agents = list(User.objects.filter(pk__in=call.rung_user_ids).order_by(order))
-    lines = lines_of(agents)
+        agents = list(
+            User.objects.filter(pk__in=call.rung_user_ids)
+            .select_related("phone_line")
+            .order_by(order)
+        )
     response = VoiceResponse()
     dial = Dial(action=public_url(AFTER_DIAL_PATH), timeout=RING_SECONDS)
     for agent in agents:
-        line = lines.get(agent.pk)
+        line = line_of(agent)
         leg = {
             "status_callback": public_url(f"{STATUS_PATH}?agent={agent.pk}"),
             "status_callback_event": "answered",

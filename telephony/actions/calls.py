@@ -127,7 +127,7 @@ def do_receive_call(
     )
     conversation = received.conversation
     plan = agents_to_ring(conversation.team)
-    ringing = plan.available if plan.outcome == "ring" else []
+    ringing = plan.ring_group if plan.outcome == "ring" else []
     try:
         with transaction.atomic():
             call = Call.objects.create(
