@@ -348,8 +348,10 @@ def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.Sc
     env = {**hub_env(args), **screen_pop.server_env()}
     with procs.server(
         procs.daphne("hub.asgi:application"), args.work_dir / "screenpop.log", env
-    ) as (port, _):
-        asyncio.run(screen_pop.measure_pops(port, agent_cookie, result, args.calls))
+    ) as (port, process):
+        output = args.work_dir / "profile-screenpop.txt" if "screenpop" in args.profile else None
+        with procs.profiled(process.pid, output):
+            asyncio.run(screen_pop.measure_pops(port, agent_cookie, result, args.calls))
     screen_pop.measure_sql(result, args.calls)
     return result
 
@@ -451,8 +453,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="append",
         default=[],
-        choices=["hub", "floor", "bare"],
-        help="sample this server with py-spy while the messages go out (collapsed stacks)",
+        choices=["hub", "floor", "bare", "screenpop"],
+        help="sample this server with py-spy while the messages (or calls) go out (collapsed stacks)",
     )
     parser.add_argument(
         "--contacts", type=int, default=1_000_000, help="contacts seeded for the screen-pop row"

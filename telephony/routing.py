@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hub.models import Team, User
 from inbox.business_hours import is_open
-from inbox.models import ConversationStatus, PresenceStatus
+from inbox.models import Conversation, ConversationStatus, PresenceStatus
 from telephony.models import FINAL_CALL_STATUSES, AgentLine, Call
 
 # Twilio dials at most ten <Client> or <Number> nouns of one <Dial> at once
@@ -29,16 +30,29 @@ def ring_group_size() -> int:
 
 
 @dataclass(frozen=True)
+class RingLeg:
+    """One agent a call rings: the agent's id and how the phone reaches them."""
+
+    user_id: int
+    client_identity: str = ""
+    forward_number: str = ""
+
+    @property
+    def identity(self) -> str:
+        return self.client_identity or f"agent-{self.user_id}"
+
+
+@dataclass(frozen=True)
 class RingPlan:
-    """`available`: online agents with room, in ring order (least recently offered a
-    call first). `busy`: online agents who are at capacity or on a call (the caller
-    queues for them). `ring_group`: the agents this call rings, the first few
-    available ones."""
+    """`available`: ids of online agents with room, in ring order (least recently
+    offered a call first). `busy`: ids of online agents who are at capacity or on a
+    call (the caller queues for them). `ring_group`: the legs this call rings, the
+    first `size` available agents."""
 
     team: Team | None
-    available: list[User] = field(default_factory=list)
-    busy: list[User] = field(default_factory=list)
-    size: int = TWILIO_DIAL_LIMIT
+    available: list[int] = field(default_factory=list)
+    busy: list[int] = field(default_factory=list)
+    ring_group: list[RingLeg] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -47,10 +61,6 @@ class RingPlan:
         if self.busy:
             return "queue"
         return "voicemail"
-
-    @property
-    def ring_group(self) -> list[User]:
-        return self.available[: self.size]
 
 
 def is_open_now(team: Team | None) -> bool:
@@ -61,14 +71,22 @@ def is_open_now(team: Team | None) -> bool:
 
 def agents_to_ring(team: Team | None) -> RingPlan:
     """One query for the team's online agents with their open work, whether they are
-    on a call, and their phone line; one for the team's latest rung calls."""
-    size = ring_group_size()
+    on a call, and their phone line, as plain rows (a big team is hundreds of agents
+    and only the ring group is needed); one for the team's latest rung calls."""
     if team is None or not is_open_now(team):
-        return RingPlan(team=team, size=size)
-    open_work = Count(
-        "assigned_conversations",
-        filter=~Q(assigned_conversations__status=ConversationStatus.RESOLVED),
-        distinct=True,
+        return RingPlan(team=team)
+    # A correlated count per agent (assignee index) rather than a join and GROUP BY
+    # over every online agent's conversations and line.
+    open_work = Coalesce(
+        Subquery(
+            Conversation.objects.filter(assignee=OuterRef("pk"))
+            .exclude(status=ConversationStatus.RESOLVED)
+            .order_by()
+            .values("assignee")
+            .annotate(count=Count("pk"))
+            .values("count")
+        ),
+        0,
     )
     on_call = Exists(
         Call.objects.filter(answered_by=OuterRef("pk")).exclude(status__in=FINAL_CALL_STATUSES)
@@ -80,20 +98,30 @@ def agents_to_ring(team: Team | None) -> RingPlan:
             presence__effective=PresenceStatus.ONLINE,
         )
         .exclude(role="partner")
-        .select_related("phone_line")
         .annotate(open_work=open_work, on_call=on_call)
         .order_by("open_work", "full_name", "id")
+        .values_list(
+            "id",
+            "open_work",
+            "capacity",
+            "on_call",
+            "phone_line__client_identity",
+            "phone_line__forward_number",
+        )
     )
-    available = [u for u in online if not u.on_call and u.open_work < u.capacity]
+    available = [pk for pk, work, capacity, busy, *_ in online if not busy and work < capacity]
     # By id: `u not in available` compared model instances, quadratic in the team's
     # online agents (about 140 ms per call with 500 of them).
-    available_ids = {u.pk for u in available}
-    busy = [u for u in online if u.pk not in available_ids]
+    available_ids = set(available)
+    busy = [row[0] for row in online if row[0] not in available_ids]
+    size = ring_group_size()
     if len(available) > size:
         offered = last_offered(team, len(available), size)
         # Stable: equally long waiting agents keep the least-loaded-first order.
-        available.sort(key=lambda u: offered.get(u.pk, NEVER_OFFERED))
-    return RingPlan(team=team, available=available, busy=busy, size=size)
+        available.sort(key=lambda pk: offered.get(pk, NEVER_OFFERED))
+    lines = {row[0]: (row[4] or "", row[5] or "") for row in online}
+    ring_group = [RingLeg(pk, *lines[pk]) for pk in available[:size]]
+    return RingPlan(team=team, available=available, busy=busy, ring_group=ring_group)
 
 
 def last_offered(team: Team, available: int, size: int) -> dict[int, tuple[int, int]]:
@@ -115,12 +143,15 @@ def last_offered(team: Team, available: int, size: int) -> dict[int, tuple[int, 
     return offered
 
 
-def line_of(user: User) -> AgentLine | None:
-    """The agent's line; read with `select_related("phone_line")` it costs no query."""
-    try:
-        return user.phone_line
-    except AgentLine.DoesNotExist:
-        return None
+def legs_of(user_ids: list[int]) -> list[RingLeg]:
+    """The legs of agents rung earlier (a retried webhook), in the given order."""
+    lines = {line.user_id: line for line in AgentLine.objects.filter(user_id__in=user_ids)}
+    return [
+        RingLeg(pk, lines[pk].client_identity, lines[pk].forward_number)
+        if pk in lines
+        else RingLeg(pk)
+        for pk in user_ids
+    ]
 
 
 def client_identity(user: User, line: AgentLine | None) -> str:
@@ -128,10 +159,11 @@ def client_identity(user: User, line: AgentLine | None) -> str:
 
 
 __all__ = [
+    "RingLeg",
     "RingPlan",
     "agents_to_ring",
     "client_identity",
     "is_open_now",
-    "line_of",
+    "legs_of",
     "ring_group_size",
 ]
