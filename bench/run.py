@@ -8,8 +8,8 @@ Rows so far:
           broadcast server holding the same N clients.
   fanout2 the same with two Daphne processes behind nginx (N/2 consoles each, the
           shared channel layer between them): the deployment of docs/deployment.md.
-  screenpop  a signed Twilio voice webhook -> `call.incoming` at the rung agent's
-          console, with --contacts contacts (default 1,000,000; PostgreSQL only),
+  screenpop  a signed Twilio voice webhook -> `call.incoming` at an agent's console
+          (of the call's team), with --contacts contacts (default 1,000,000; PostgreSQL only),
           p50/p99 over --calls calls, against the indexed E.164 lookup in raw SQL.
   search  --documents notes in five languages (default 100,000) indexed by Whoosh and
           by PostgreSQL (items/s), then top-20 queries with snippets and the
