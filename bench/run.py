@@ -8,8 +8,8 @@ Rows so far:
           broadcast server holding the same N clients.
   fanout2 the same with two Daphne processes behind nginx (N/2 consoles each, the
           shared channel layer between them): the deployment of docs/deployment.md.
-  screenpop  a signed Twilio voice webhook -> `call.incoming` at the rung agent's
-          console, with --contacts contacts (default 1,000,000; PostgreSQL only),
+  screenpop  a signed Twilio voice webhook -> `call.incoming` at an agent's console
+          (of the call's team), with --contacts contacts (default 1,000,000; PostgreSQL only),
           p50/p99 over --calls calls, against the indexed E.164 lookup in raw SQL.
   search  --documents notes in five languages (default 100,000) indexed by Whoosh and
           by PostgreSQL (items/s), then top-20 queries with snippets and the
@@ -459,8 +459,10 @@ def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.Sc
     env = {**hub_env(args), **screen_pop.server_env()}
     with procs.server(
         procs.daphne("hub.asgi:application"), args.work_dir / "screenpop.log", env
-    ) as (port, _):
-        asyncio.run(screen_pop.measure_pops(port, agent_cookie, result, args.calls))
+    ) as (port, process):
+        output = args.work_dir / "profile-screenpop.txt" if "screenpop" in args.profile else None
+        with procs.profiled(process.pid, output):
+            asyncio.run(screen_pop.measure_pops(port, agent_cookie, result, args.calls))
     screen_pop.measure_sql(result, args.calls)
     return result
 
@@ -569,8 +571,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="append",
         default=[],
-        choices=["hub", "floor", "bare"],
-        help="sample this server with py-spy while the messages go out (collapsed stacks)",
+        choices=["hub", "floor", "bare", "screenpop"],
+        help="sample this server with py-spy while the messages (or calls) go out (collapsed stacks)",
     )
     parser.add_argument(
         "--contacts", type=int, default=1_000_000, help="contacts seeded for the screen-pop row"

@@ -1,6 +1,8 @@
 """The screen-pop row: a signed Twilio voice webhook until `call.incoming` reaches
-the rung agent's console, with a large contact base, against the indexed phone
-lookup alone in raw SQL on the same database.
+an agent's console, with a large contact base, against the indexed phone lookup
+alone in raw SQL on the same database. The pop goes to the call's team and to the
+rung agents; the measuring console is the team's first agent, rung or not (a call
+rings ten of the 500), and gets the same frame by the same path either way.
 
 Every call comes from a different known customer (a random one of the seeded
 contacts), so the lookup cannot be served from a warm row.

@@ -41,7 +41,17 @@ def database_settings(database_url: str, data_dir: Path) -> dict[str, Any]:
         }
     config = dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+        options = config.setdefault("OPTIONS", {})
+        options["connect_timeout"] = 5
+        # A connection pool per process instead of persistent connections: under ASGI
+        # Django runs each request's sync code in a thread of its own, so a persistent
+        # connection is never reused and every webhook opened a new one (a PostgreSQL
+        # backend to fork and warm: most of a call's screen pop). Django's docs say
+        # the same ("When using ASGI, persistent connections should be disabled").
+        # CONN_HEALTH_CHECKS makes the pool check a connection on checkout, so a
+        # restarted database server costs no failed request.
+        options["pool"] = {"min_size": 2, "max_size": 20, "timeout": 10}
+        config["CONN_MAX_AGE"] = 0
     return config
 
 

@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.static_files.AsyncWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
+# How many agents one incoming call rings at once (the rest of the team's available
+# agents wait for later calls; callers queue when nobody is free). Twilio dials at
+# most ten <Client>/<Number> nouns of one <Dial>, so larger values are capped at 10.
+TELEPHONY_RING_GROUP_SIZE = env_int("TELEPHONY_RING_GROUP_SIZE", 10)
 # Mail (mail_sync): size limits, timing of IDLE/polling, leases and SMTP retries.
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 MAIL_MAX_ATTACHMENT_BYTES = env_int("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)

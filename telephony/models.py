@@ -128,6 +128,14 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The ring group's fair rotation reads a team's latest rung calls.
+            models.Index(
+                fields=["team", "-id"],
+                name="telephony_call_team_rung",
+                condition=models.Q(outcome="ring"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["source", "sid"], name="call_unique_sid_per_source"),
         ]

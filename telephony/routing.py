@@ -5,23 +5,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hub.models import Team, User
 from inbox.business_hours import is_open
-from inbox.models import ConversationStatus, PresenceStatus
+from inbox.models import Conversation, ConversationStatus, PresenceStatus
 from telephony.models import FINAL_CALL_STATUSES, AgentLine, Call
+
+# Twilio dials at most ten <Client> or <Number> nouns of one <Dial> at once
+# (https://www.twilio.com/docs/voice/twiml/client, .../twiml/number).
+TWILIO_DIAL_LIMIT = 10
+# The rotation looks this far back at most (calls of the team that rang someone):
+# beyond RECENT_CALLS_READ x group size available agents, the ones not seen in it
+# count as never offered and share the front of the line.
+RECENT_CALLS_READ = 200
+NEVER_OFFERED = (0, 0)
+
+
+def ring_group_size() -> int:
+    return max(1, min(settings.TELEPHONY_RING_GROUP_SIZE, TWILIO_DIAL_LIMIT))
+
+
+@dataclass(frozen=True)
+class RingLeg:
+    """One agent a call rings: the agent's id and how the phone reaches them."""
+
+    user_id: int
+    client_identity: str = ""
+    forward_number: str = ""
+
+    @property
+    def identity(self) -> str:
+        return self.client_identity or f"agent-{self.user_id}"
 
 
 @dataclass(frozen=True)
 class RingPlan:
-    """`available`: online agents with room, in ring order. `busy`: online agents who
-    are at capacity or on a call (the caller queues for them)."""
+    """`available`: ids of online agents with room, in ring order (least recently
+    offered a call first). `busy`: ids of online agents who are at capacity or on a
+    call (the caller queues for them). `ring_group`: the legs this call rings, the
+    first `size` available agents."""
 
     team: Team | None
-    available: list[User] = field(default_factory=list)
-    busy: list[User] = field(default_factory=list)
+    available: list[int] = field(default_factory=list)
+    busy: list[int] = field(default_factory=list)
+    ring_group: list[RingLeg] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -39,12 +70,26 @@ def is_open_now(team: Team | None) -> bool:
 
 
 def agents_to_ring(team: Team | None) -> RingPlan:
+    """One query for the team's online agents with their open work, whether they are
+    on a call, and their phone line, as plain rows (a big team is hundreds of agents
+    and only the ring group is needed); one for the team's latest rung calls."""
     if team is None or not is_open_now(team):
         return RingPlan(team=team)
-    open_work = Count(
-        "assigned_conversations",
-        filter=~Q(assigned_conversations__status=ConversationStatus.RESOLVED),
-        distinct=True,
+    # A correlated count per agent (assignee index) rather than a join and GROUP BY
+    # over every online agent's conversations and line.
+    open_work = Coalesce(
+        Subquery(
+            Conversation.objects.filter(assignee=OuterRef("pk"))
+            .exclude(status=ConversationStatus.RESOLVED)
+            .order_by()
+            .values("assignee")
+            .annotate(count=Count("pk"))
+            .values("count")
+        ),
+        0,
+    )
+    on_call = Exists(
+        Call.objects.filter(answered_by=OuterRef("pk")).exclude(status__in=FINAL_CALL_STATUSES)
     )
     online = list(
         User.objects.filter(
@@ -53,28 +98,72 @@ def agents_to_ring(team: Team | None) -> RingPlan:
             presence__effective=PresenceStatus.ONLINE,
         )
         .exclude(role="partner")
-        .annotate(open_work=open_work)
+        .annotate(open_work=open_work, on_call=on_call)
         .order_by("open_work", "full_name", "id")
+        .values_list(
+            "id",
+            "open_work",
+            "capacity",
+            "on_call",
+            "phone_line__client_identity",
+            "phone_line__forward_number",
+        )
     )
-    on_call = set(
-        Call.objects.filter(answered_by__in=online)
-        .exclude(status__in=FINAL_CALL_STATUSES)
-        .values_list("answered_by_id", flat=True)
-    )
-    available = [u for u in online if u.pk not in on_call and u.open_work < u.capacity]
+    available = [pk for pk, work, capacity, busy, *_ in online if not busy and work < capacity]
     # By id: `u not in available` compared model instances, quadratic in the team's
     # online agents (about 140 ms per call with 500 of them).
-    available_ids = {u.pk for u in available}
-    busy = [u for u in online if u.pk not in available_ids]
-    return RingPlan(team=team, available=available, busy=busy)
+    available_ids = set(available)
+    busy = [row[0] for row in online if row[0] not in available_ids]
+    size = ring_group_size()
+    if len(available) > size:
+        offered = last_offered(team, len(available), size)
+        # Stable: equally long waiting agents keep the least-loaded-first order.
+        available.sort(key=lambda pk: offered.get(pk, NEVER_OFFERED))
+    lines = {row[0]: (row[4] or "", row[5] or "") for row in online}
+    ring_group = [RingLeg(pk, *lines[pk]) for pk in available[:size]]
+    return RingPlan(team=team, available=available, busy=busy, ring_group=ring_group)
 
 
-def lines_of(users: list[User]) -> dict[int, AgentLine]:
-    return {line.user_id: line for line in AgentLine.objects.filter(user__in=users)}
+def last_offered(team: Team, available: int, size: int) -> dict[int, tuple[int, int]]:
+    """Agent id -> (id of the latest call of the team that rang them, their place in
+    its ring order), read from as many recent rung calls as it takes to have offered a
+    call to every available agent once. Ringing the smallest first makes the team a
+    queue: the least recently offered agents ring next, and agents offered the same
+    call come round again in the order they rang then."""
+    window = min(RECENT_CALLS_READ, -(-available // size) + 1)
+    recent = (
+        Call.objects.filter(team=team, outcome="ring")
+        .order_by("-id")
+        .values_list("id", "rung_user_ids")[:window]
+    )
+    offered: dict[int, tuple[int, int]] = {}
+    for call_id, user_ids in recent:
+        for place, user_id in enumerate(user_ids):
+            offered.setdefault(user_id, (call_id, place))
+    return offered
+
+
+def legs_of(user_ids: list[int]) -> list[RingLeg]:
+    """The legs of agents rung earlier (a retried webhook), in the given order."""
+    lines = {line.user_id: line for line in AgentLine.objects.filter(user_id__in=user_ids)}
+    return [
+        RingLeg(pk, lines[pk].client_identity, lines[pk].forward_number)
+        if pk in lines
+        else RingLeg(pk)
+        for pk in user_ids
+    ]
 
 
 def client_identity(user: User, line: AgentLine | None) -> str:
     return (line.client_identity if line else "") or f"agent-{user.pk}"
 
 
-__all__ = ["RingPlan", "agents_to_ring", "client_identity", "is_open_now"]
+__all__ = [
+    "RingLeg",
+    "RingPlan",
+    "agents_to_ring",
+    "client_identity",
+    "is_open_now",
+    "legs_of",
+    "ring_group_size",
+]

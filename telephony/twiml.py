@@ -3,13 +3,11 @@ webhook gets the same answer."""
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, When
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from hub.models import User
 from telephony.models import Call
 from telephony.providers.twilio import public_url
-from telephony.routing import client_identity, lines_of
+from telephony.routing import RingLeg, legs_of
 
 RING_SECONDS = 25
 VOICEMAIL_MAX_SECONDS = 180
@@ -23,38 +21,33 @@ RECORDING_PATH = "/telephony/twilio/voice/recording/"
 GOODBYE_PATH = "/telephony/twilio/voice/goodbye/"
 
 
-def answer_call(call: Call, agents: list[User] | None = None) -> VoiceResponse:
-    """`agents`: the rung agents in ring order when the caller has them at hand (the
-    webhook that just chose them); otherwise they are read by the call's ids."""
+def answer_call(call: Call, legs: list[RingLeg] | None = None) -> VoiceResponse:
+    """`legs`: the ring group when the caller has it at hand (the webhook that just
+    chose it); otherwise it is read by the call's agent ids."""
     if call.outcome == "ring" and call.rung_user_ids:
-        return ring_agents(call, agents)
+        return ring_agents(call, legs)
     if call.outcome == "queue":
         return queue_caller(call)
     return voicemail(call)
 
 
-def ring_agents(call: Call, agents: list[User] | None = None) -> VoiceResponse:
-    """Ring every chosen agent at once (softphone or forwarding number); the first to
-    pick up gets the caller. Each leg reports its answer with the agent's id."""
-    if agents is None or [agent.pk for agent in agents] != call.rung_user_ids:
-        order = Case(
-            *(When(pk=pk, then=index) for index, pk in enumerate(call.rung_user_ids)),
-            output_field=IntegerField(),
-        )
-        agents = list(User.objects.filter(pk__in=call.rung_user_ids).order_by(order))
-    lines = lines_of(agents)
+def ring_agents(call: Call, legs: list[RingLeg] | None = None) -> VoiceResponse:
+    """Ring the call's ring group at once (softphone or forwarding number; at most ten,
+    Twilio's limit per Dial); the first to pick up gets the caller. Each leg reports
+    its answer with the agent's id."""
+    if legs is None or [leg.user_id for leg in legs] != call.rung_user_ids:
+        legs = legs_of(call.rung_user_ids)
     response = VoiceResponse()
     dial = Dial(action=public_url(AFTER_DIAL_PATH), timeout=RING_SECONDS)
-    for agent in agents:
-        line = lines.get(agent.pk)
-        leg = {
-            "status_callback": public_url(f"{STATUS_PATH}?agent={agent.pk}"),
+    for leg in legs:
+        progress = {
+            "status_callback": public_url(f"{STATUS_PATH}?agent={leg.user_id}"),
             "status_callback_event": "answered",
         }
-        if line and line.forward_number:
-            dial.number(line.forward_number, **leg)
+        if leg.forward_number:
+            dial.number(leg.forward_number, **progress)
         else:
-            dial.client(client_identity(agent, line), **leg)
+            dial.client(leg.identity, **progress)
     response.append(dial)
     return response
 

@@ -25,7 +25,7 @@ from telephony.models import (
     Call,
     CallStatus,
 )
-from telephony.routing import agents_to_ring
+from telephony.routing import RingLeg, agents_to_ring
 from telephony.screen_pop import call_data, screen_pop_for
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class IncomingCall:
 
     call: Call
     created: bool
-    rung: list[User] | None = None  # the rung agents, when this delivery chose them
+    rung: list[RingLeg] | None = None  # the ring group, when this delivery chose it
 
 
 def _locked_call(source: str, sid: str) -> Call | None:
@@ -127,7 +127,7 @@ def do_receive_call(
     )
     conversation = received.conversation
     plan = agents_to_ring(conversation.team)
-    ringing = plan.available if plan.outcome == "ring" else []
+    ringing = plan.ring_group if plan.outcome == "ring" else []
     try:
         with transaction.atomic():
             call = Call.objects.create(
@@ -142,7 +142,7 @@ def do_receive_call(
                 customer_e164=match.e164 or "",
                 to_number=to_number[:64],
                 status=CallStatus.RINGING,
-                rung_user_ids=[user.pk for user in ringing],
+                rung_user_ids=[leg.user_id for leg in ringing],
                 candidate_ids=[c.pk for c in match.candidates] if match.contact is None else [],
                 outcome=plan.outcome,
             )

@@ -1,0 +1,86 @@
+"""The ring group: a call rings at most ten available agents at once (Twilio's limit
+per <Dial>), the least recently offered first, so a big team takes turns; the screen
+pop goes to the team (as before) and to the rung agents only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from hub.models import TeamMembership, User
+from inbox.models import AgentPresence, Event, Inbox
+from telephony.models import Call
+from tests.factories import Personas, make_user
+from tests.telephony.conftest import call_params, twilio_post, twiml
+
+pytestmark = pytest.mark.django_db
+
+VOICE = "/telephony/twilio/voice/"
+AVAILABLE = 25
+
+
+@pytest.fixture
+def big_team(people: Personas, phone_inbox: Inbox) -> list[User]:
+    agents = [people.agent, people.teammate]
+    for number in range(AVAILABLE - len(agents)):
+        agent = make_user(f"ring{number}@hub.test", full_name=f"Ring Agent {number:02d}")
+        TeamMembership.objects.create(team=people.support, user=agent)
+        agents.append(agent)
+    for agent in agents:
+        AgentPresence.objects.update_or_create(user=agent, defaults={"effective": "online"})
+    return agents
+
+
+def place_call(number: int) -> tuple[Any, Call]:
+    sid = f"CA{number:032d}"
+    root = twiml(twilio_post(VOICE, call_params(sid=sid, caller=f"+1415555{number:04d}")))
+    return root, Call.objects.get(sid=sid)
+
+
+def test_a_call_rings_ten_of_25_available_agents_and_pops_only_their_screens(
+    people: Personas, big_team: list[User]
+) -> None:
+    root, call = place_call(1)
+
+    dial = root.find("Dial")
+    assert dial is not None
+    dialled = [leg.text for leg in dial]
+    assert len(dialled) == 10
+    assert len(call.rung_user_ids) == 10
+    assert dialled == [f"agent-{pk}" for pk in call.rung_user_ids]
+    assert set(call.rung_user_ids) <= {agent.pk for agent in big_team}
+    pop = Event.objects.get(type="call.incoming")
+    # The rule of before, bounded: the call's team plus each rung agent.
+    assert pop.audience_keys == {
+        f"team.{people.support.pk}",
+        *(f"user.{pk}" for pk in call.rung_user_ids),
+    }
+
+
+def test_the_ring_group_rotates_to_the_least_recently_offered_agents(
+    big_team: list[User],
+) -> None:
+    groups = [place_call(number)[1].rung_user_ids for number in range(1, 6)]
+
+    assert not set(groups[0]) & set(groups[1])
+    # The five never offered, then the longest waiting: the first call's group.
+    never_offered = {a.pk for a in big_team} - set(groups[0]) - set(groups[1])
+    assert never_offered <= set(groups[2])
+    assert set(groups[2]) - never_offered <= set(groups[0])
+    # Five calls of ten offers among 25 agents: everyone twice.
+    offers = Counter(pk for group in groups for pk in group)
+    assert set(offers.values()) == {2}
+    assert len(offers) == AVAILABLE
+
+
+@pytest.mark.parametrize(("configured", "rung"), [(3, 3), (10, 10), (40, 10)])
+def test_the_ring_group_size_is_a_setting_capped_at_twilios_limit(
+    big_team: list[User], settings: Any, configured: int, rung: int
+) -> None:
+    settings.TELEPHONY_RING_GROUP_SIZE = configured
+    root, call = place_call(1)
+    dial = root.find("Dial")
+    assert dial is not None and len(list(dial)) == rung
+    assert len(call.rung_user_ids) == rung
