@@ -1,6 +1,6 @@
 """A per-process cache of the configuration every inbound message reads (routing
 rules, SLA policies, business hours, assignment policies, lead-scoring settings),
-for writers of many messages in a row: the mail sync reads it once per batch.
+read once per unit of inbound work: a mail sync batch, one webhook's message or call.
 
 Invalidation across processes: every write to a watched model (admin, API, domain
 functions, cascades: `post_save`/`post_delete`) gives `ConfigurationVersion` a new
@@ -60,8 +60,12 @@ def configuration_changed() -> None:
 @contextmanager
 def snapshot() -> Iterator[None]:
     """Within the block, cached() serves this process's values while the token is
-    the one read here (one query)."""
+    the one read here (one query). A block inside another uses the outer one's."""
     global _process_cache
+    if _active.get() is not None:
+        # Nested (a call's webhook storing its message): the outer block's token holds.
+        yield
+        return
     token = current_token()
     with _lock:
         if _process_cache is None or _process_cache.token != token:

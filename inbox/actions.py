@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hub import config_cache
 from hub.actions import record_audit
 from hub.models import Contact, PartnerOrganization, User
 from hub.scoring import record_interaction
@@ -134,7 +135,9 @@ def receive_message(
         if existing is not None:
             return Received(existing, existing.conversation, created=False)
     try:
-        with transaction.atomic():
+        # One token query instead of reading routing rules, SLA policies, calendars
+        # and scoring settings for every message (hub.config_cache).
+        with config_cache.snapshot(), transaction.atomic():
             return _receive(
                 inbox,
                 body_text=body_text,

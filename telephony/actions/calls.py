@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hub import config_cache
 from hub.actions import EmailInput, PhoneInput, do_create_contact, do_save_task
 from hub.models import Account, Contact, Task, User
 from inbox import actions as inbox_actions
@@ -92,6 +93,7 @@ def _locked_call(source: str, sid: str) -> Call | None:
 
 
 @transaction.atomic
+@config_cache.snapshot()
 def do_receive_call(
     inbox: Inbox,
     *,
