@@ -340,9 +340,8 @@ async def run_all(
                     first_seq = (
                         WARMUP_MESSAGES + args.messages if FANOUT_ROWS & set(args.rows) else 0
                     )
+                    # `sockets` stays the count the memory row was measured with.
                     await grow_until_p99(racers, args, max(first_seq, WARMUP_MESSAGES))
-                    for target in racers:
-                        target.result.sockets = target.fleet.size
                 hub_result.frame_bytes = hub_fleet.frame_bytes
             finally:
                 for target in targets:
