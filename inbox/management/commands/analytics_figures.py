@@ -4,33 +4,26 @@ it sees, and a figures event is a whole snapshot, so a duplicate changes nothing
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-
+from hub.workers import Counts, PollingWorkerCommand
 from inbox.metrics import live_team_figures, publish_team_figures
 
 
-class Command(BaseCommand):
+class Command(PollingWorkerCommand):
     help = "Publish live team figures for the supervisor dashboard when they change."
+    default_interval = 10.0
+    # What this process published last: only changes go to the event log, so an
+    # idle hub does not grow it.
+    last: list[dict[str, Any]] | None = None
 
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--once", action="store_true", help="one pass, then exit")
-        parser.add_argument("--interval", type=float, default=10.0)
+    def run_pass(self) -> Counts:
+        figures = live_team_figures()
+        if figures == self.last:
+            return {"published": 0}
+        published = publish_team_figures(figures)
+        self.last = figures
+        return {"published": published}
 
-    def handle(self, *args: Any, once: bool = False, interval: float = 10.0, **kwargs: Any) -> None:
-        last: list[dict[str, Any]] | None = None
-        while True:
-            figures = live_team_figures()
-            if figures != last:
-                # Only changes go to the event log: an idle hub does not grow it.
-                published = publish_team_figures(figures)
-                last = figures
-                if once:
-                    self.stdout.write(f"analytics_figures: {published} teams published")
-            if once:
-                return
-            time.sleep(interval)
-            close_old_connections()
+    def summary(self, counts: Counts) -> str:
+        return f"analytics_figures: {counts['published']} teams published"

@@ -4,29 +4,16 @@ starts one."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-
+from hub.workers import Counts, PollingWorkerCommand
 from inbox.sla import check_slas
 
 
-class Command(BaseCommand):
+class Command(PollingWorkerCommand):
     help = "Watch SLA due times: sla.warning before a breach, breach flags and escalation."
+    default_interval = 30.0
 
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--once", action="store_true", help="one pass, then exit")
-        parser.add_argument("--interval", type=float, default=30.0)
+    def run_pass(self) -> Counts:
+        return check_slas()
 
-    def handle(self, *args: Any, once: bool = False, interval: float = 30.0, **kwargs: Any) -> None:
-        while True:
-            counts = check_slas()
-            if once:
-                self.stdout.write(
-                    f"sla_watch: {counts['warnings']} warnings, {counts['breaches']} breaches"
-                )
-                return
-            time.sleep(interval)
-            close_old_connections()
+    def summary(self, counts: Counts) -> str:
+        return f"sla_watch: {counts['warnings']} warnings, {counts['breaches']} breaches"
