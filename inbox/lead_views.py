@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -42,31 +44,40 @@ def _error(request: HttpRequest, inbox: Inbox, status: int, errors: dict[str, st
     return _cors(request, inbox, JsonResponse({"errors": errors}, status=status))
 
 
-@csrf_exempt
-def form_token(request: HttpRequest, inbox_key: str) -> HttpResponse:
-    inbox = leads.form_inbox(inbox_key)
-    if inbox is None:
-        return JsonResponse({"error": "No such form."}, status=404)
-    if request.method == "OPTIONS":
-        return _cors(request, inbox, HttpResponse(status=204))
-    if request.method != "GET":
-        return JsonResponse({"error": "Method not allowed."}, status=405)
-    if _origin_refused(request, inbox):
-        return JsonResponse({"error": "This origin may not use the form."}, status=403)
+FormView = Callable[[HttpRequest, Inbox], HttpResponse]
+
+
+def form_endpoint(method: str) -> Callable[[FormView], Callable[..., HttpResponse]]:
+    """What both endpoints of a form inbox check first: the inbox exists, CORS
+    preflight, the method, and the caller's Origin; the view gets the inbox."""
+
+    def decorate(view: FormView) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def endpoint(request: HttpRequest, inbox_key: str) -> HttpResponse:
+            inbox = leads.form_inbox(inbox_key)
+            if inbox is None:
+                return JsonResponse({"error": "No such form."}, status=404)
+            if request.method == "OPTIONS":
+                return _cors(request, inbox, HttpResponse(status=204))
+            if request.method != method:
+                return JsonResponse({"error": "Method not allowed."}, status=405)
+            if _origin_refused(request, inbox):
+                return JsonResponse({"error": "This origin may not use the form."}, status=403)
+            return view(request, inbox)
+
+        return endpoint
+
+    return decorate
+
+
+@form_endpoint("GET")
+def form_token(request: HttpRequest, inbox: Inbox) -> HttpResponse:
     return _cors(request, inbox, JsonResponse({"form_token": leads.issue_form_token(inbox)}))
 
 
-@csrf_exempt
-def capture_lead(request: HttpRequest, inbox_key: str) -> HttpResponse:
-    inbox = leads.form_inbox(inbox_key)
-    if inbox is None:
-        return JsonResponse({"error": "No such form."}, status=404)
-    if request.method == "OPTIONS":
-        return _cors(request, inbox, HttpResponse(status=204))
-    if request.method != "POST":
-        return JsonResponse({"error": "Method not allowed."}, status=405)
-    if _origin_refused(request, inbox):
-        return JsonResponse({"error": "This origin may not use the form."}, status=403)
+@form_endpoint("POST")
+def capture_lead(request: HttpRequest, inbox: Inbox) -> HttpResponse:
     if len(request.body) > MAX_FORM_BYTES:
         return _error(request, inbox, 413, {"form": "The form is too large."})
     try:

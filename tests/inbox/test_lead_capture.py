@@ -160,6 +160,17 @@ def test_origins_not_on_the_inbox_list_are_refused(form: Inbox) -> None:
     assert snapshot() == (0, 0, 0, 0)
 
 
+def test_both_endpoints_refuse_the_wrong_method_and_foreign_origins(form: Inbox) -> None:
+    client = Client()
+    token_url, lead_url = f"/leads/{form.key}/token/", f"/leads/{form.key}/"
+    assert client.post(token_url, HTTP_ORIGIN=SITE).status_code == 405
+    assert client.get(lead_url, HTTP_ORIGIN=SITE).status_code == 405
+    assert client.get(token_url, HTTP_ORIGIN="https://evil.example").status_code == 403
+    assert client.options(token_url, HTTP_ORIGIN=SITE)["Access-Control-Allow-Origin"] == SITE
+    assert client.get("/leads/no-such-form/token/", HTTP_ORIGIN=SITE).status_code == 404
+    assert snapshot() == (0, 0, 0, 0)
+
+
 def test_the_token_endpoint_and_json_posts(form: Inbox, settings: Any) -> None:
     response = Client().get(f"/leads/{form.key}/token/", HTTP_ORIGIN=SITE)
     assert response.status_code == 200
