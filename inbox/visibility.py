@@ -64,6 +64,23 @@ def console_keys(user: User) -> set[str]:
     return keys
 
 
+def shared_partner_ids(conversation_id: int) -> list[int]:
+    """The partner organizations a conversation is shared with."""
+    return partners_by_conversation([conversation_id]).get(conversation_id, [])
+
+
+def partners_by_conversation(conversation_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The partner organizations each conversation is shared with, in one query;
+    conversations shared with nobody are absent."""
+    partners: dict[int, list[int]] = {}
+    shares = ConversationShare.objects.filter(conversation_id__in=set(conversation_ids))
+    for conversation_id, organization_id in shares.values_list(
+        "conversation_id", "organization_id"
+    ):
+        partners.setdefault(conversation_id, []).append(organization_id)
+    return partners
+
+
 def conversation_audience(
     conversation: Conversation,
     *,
@@ -79,9 +96,7 @@ def conversation_audience(
         keys.add(f"user.{conversation.assignee_id}")
     if include_partners:
         if partner_ids is None:
-            partner_ids = ConversationShare.objects.filter(conversation=conversation).values_list(
-                "organization_id", flat=True
-            )
+            partner_ids = shared_partner_ids(conversation.pk)
         keys.update(f"partner.{org_id}" for org_id in partner_ids)
     return keys
 

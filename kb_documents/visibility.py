@@ -21,7 +21,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from hub.models import Team
-from inbox.models import ConversationNote, ConversationShare, Message
+from inbox.models import ConversationNote, Message
+from inbox.visibility import shared_partner_ids
 from kb_documents.models import Document, Note, Visibility
 
 
@@ -90,21 +91,13 @@ def shared_item_terms(item: Note | Document, author_id: int) -> list[str]:
     return [f"user:{author_id}"]
 
 
-def _conversation_partners(conversation_id: int) -> list[int]:
-    return list(
-        ConversationShare.objects.filter(conversation_id=conversation_id).values_list(
-            "organization_id", flat=True
-        )
-    )
-
-
 def message_terms(
     message: Message, conversation_partners: Iterable[int] | None = None
 ) -> list[str]:
     """`conversation_partners`: the partner organizations the message's conversation
     is shared with, when the caller has read them for many messages at once."""
     if conversation_partners is None:
-        conversation_partners = _conversation_partners(message.conversation_id)
+        conversation_partners = shared_partner_ids(message.conversation_id)
     return ["internal", *(f"partner:{org}" for org in conversation_partners)]
 
 
@@ -112,7 +105,7 @@ def conversation_note_terms(
     note: ConversationNote, conversation_partners: Iterable[int] | None = None
 ) -> list[str]:
     if conversation_partners is None:
-        conversation_partners = _conversation_partners(note.conversation_id)
+        conversation_partners = shared_partner_ids(note.conversation_id)
     shared = set(conversation_partners)
     orgs = {org.pk for org in note.shared_with.all()}
     if note.author_id and note.author.partner_organization_id:

@@ -12,14 +12,14 @@ import atexit
 import logging
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
 
-from inbox.models import ConversationNote, ConversationShare, Message
+from inbox.models import ConversationNote, Message
+from inbox.visibility import partners_by_conversation
 from kb_documents.models import Document, Note
 from kb_documents.search.backends import get_backend
 from kb_documents.search.backends.base import IndexItem, Progress, SearchBackend
@@ -132,16 +132,6 @@ _ROWS = {
 }
 
 
-def _partners_by_conversation(conversation_ids: Iterable[int]) -> dict[int, list[int]]:
-    partners: dict[int, list[int]] = defaultdict(list)
-    shares = ConversationShare.objects.filter(conversation_id__in=set(conversation_ids))
-    for conversation_id, organization_id in shares.values_list(
-        "conversation_id", "organization_id"
-    ):
-        partners[conversation_id].append(organization_id)
-    return partners
-
-
 def _items(kind: str, rows: list[Any]) -> list[IndexItem]:
     """Index items of rows read by _ROWS[kind]: the conversations' shares (for the
     acl of messages and conversation notes) in one query for all of them."""
@@ -149,7 +139,7 @@ def _items(kind: str, rows: list[Any]) -> list[IndexItem]:
         return [note_item(row) for row in rows]
     if kind == "document":
         return [document_item(row) for row in rows]
-    partners = _partners_by_conversation(row.conversation_id for row in rows) if rows else {}
+    partners = partners_by_conversation(row.conversation_id for row in rows) if rows else {}
     if kind == "message":
         return [message_item(row, partners.get(row.conversation_id, [])) for row in rows]
     return [conversation_note_item(row, partners.get(row.conversation_id, [])) for row in rows]
