@@ -5,10 +5,9 @@ or in the admin, where the passwords are handled."""
 
 from __future__ import annotations
 
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 
-from hub.api.base import RoleGatedMixin
-from hub.permissions import is_supervisor
+from hub.api.base import SupervisorReadOnlyViewSet
 from mail.models import Mailbox
 
 
@@ -39,9 +38,6 @@ class MailboxSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MailboxViewSet(
-    RoleGatedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class MailboxViewSet(SupervisorReadOnlyViewSet):
     serializer_class = MailboxSerializer
     queryset = Mailbox.objects.select_related("inbox").order_by("id")
-    may_read = staticmethod(is_supervisor)

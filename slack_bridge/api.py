@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 
-from hub.api.base import RoleGatedMixin
-from hub.permissions import is_supervisor
+from hub.api.base import SupervisorReadOnlyViewSet
 from slack_bridge.models import SlackChannel, SlackWorkspace
 
 
@@ -38,21 +37,15 @@ class SlackChannelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SlackWorkspaceViewSet(
-    RoleGatedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class SlackWorkspaceViewSet(SupervisorReadOnlyViewSet):
     serializer_class = SlackWorkspaceSerializer
     queryset = SlackWorkspace.objects.order_by("name", "id")
-    may_read = staticmethod(is_supervisor)
 
 
-class SlackChannelViewSet(
-    RoleGatedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class SlackChannelViewSet(SupervisorReadOnlyViewSet):
     """Channel mappings; ?workspace=<id> narrows them."""
 
     serializer_class = SlackChannelSerializer
-    may_read = staticmethod(is_supervisor)
 
     def get_queryset(self) -> Any:
         channels = SlackChannel.objects.order_by("workspace_id", "name", "id")

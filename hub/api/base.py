@@ -4,12 +4,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from hub import actions
-from hub.permissions import IsInternalUser, is_admin, is_internal
+from hub.permissions import IsInternalUser, is_admin, is_internal, is_supervisor
 
 
 class InternalOnlyMixin:
@@ -35,6 +35,15 @@ class RoleGatedMixin(InternalOnlyMixin):
         allowed = self.may_read if request.method in SAFE_METHODS else self.may_write
         if not allowed(request.user):
             raise exceptions.PermissionDenied()
+
+
+class SupervisorReadOnlyViewSet(
+    RoleGatedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Configuration that is written elsewhere (a command, the admin, where its secrets
+    are handled) and read here by supervisors and admins."""
+
+    may_read = staticmethod(is_supervisor)
 
 
 class RecordViewSetMixin:
