@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
-    color = models.CharField(_("color"), max_length=7, default="#64748b")
+    color = models.CharField(
+        _("color"),
+        max_length=7,
+        default="#64748b",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #64748b."))],
+    )
 
     class Meta:
         ordering = ["name"]

@@ -254,3 +254,12 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(people: Personas) -> No
     assert (people.admin.role, people.admin.is_active) == ("admin", True)
     other = f"/api/v1/users/{people.agent.pk}/"
     assert _json(client, "patch", other, {"role": "supervisor"}).status_code == 200
+
+
+def test_a_tag_colour_is_checked_by_the_model_for_the_admin_too() -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        Tag(name="vip", color="red").full_clean(validate_unique=False, validate_constraints=False)
+    assert "color" in refused.value.message_dict
+    Tag(name="vip", color="#AA0000").full_clean(validate_unique=False, validate_constraints=False)
