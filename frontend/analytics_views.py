@@ -6,7 +6,7 @@ hub.sales_metrics. Partners get 404 on every analytics page.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -30,19 +30,14 @@ def _staff_only(request: HttpRequest) -> None:
         raise Http404
 
 
-def _day_start(day: Any) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def date_range(request: HttpRequest, default_days: int = 30) -> tuple[datetime, datetime]:
+def date_range(request: HttpRequest) -> tuple[datetime, datetime]:
     """[from, to] in whole days of the current time zone; `to` is inclusive."""
-    today = timezone.localdate()
     try:
-        start = parse_date(request.GET.get("from", "")) or today - timedelta(days=default_days)
-        end = parse_date(request.GET.get("to", "")) or today
+        first = parse_date(request.GET.get("from", ""))
+        last = parse_date(request.GET.get("to", ""))
     except ValueError as error:  # well-formed but impossible, e.g. 2026-02-30
         raise ValidationError({"from": _("Not a valid date.")}) from error
-    return _day_start(start), _day_start(end + timedelta(days=1))
+    return reports.local_days(first, last)
 
 
 @login_required

@@ -12,12 +12,13 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -297,6 +298,23 @@ def check_query(q: ReportQuery) -> None:
         raise ValidationError({"end": _("The end must be after the start.")})
     if q.channel and q.channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
+
+
+DEFAULT_RANGE_DAYS = 30
+
+
+def local_days(first: date | None, last: date | None) -> tuple[datetime, datetime]:
+    """Whole days of the current time zone from `first` to `last` inclusive, as
+    [start, end) instants; by default the last DEFAULT_RANGE_DAYS days up to today.
+    The reports page, its exports and the metrics API read ranges through this."""
+    today = timezone.localdate()
+    first = first or today - timedelta(days=DEFAULT_RANGE_DAYS)
+    last = last or today
+    return _day_start(first), _day_start(last + timedelta(days=1))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def build_report(q: ReportQuery) -> Table:

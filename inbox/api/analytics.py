@@ -8,11 +8,10 @@ its CSV/XLSX exports can never disagree."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -24,8 +23,6 @@ from rest_framework.views import APIView
 from hub.api.base import InternalOnlyMixin, validation_as_400
 from inbox import reports, surveys
 from inbox.models import Channel, Survey
-
-DEFAULT_RANGE_DAYS = 30
 
 
 class RangeSerializer(serializers.Serializer):
@@ -46,18 +43,12 @@ class RangeSerializer(serializers.Serializer):
         return super().to_internal_value(renamed)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        today = timezone.localdate()
-        first = attrs.get("date_from") or today - timedelta(days=DEFAULT_RANGE_DAYS)
-        last = attrs.get("date_to") or today
-        if last < first:
+        attrs["start"], attrs["end"] = reports.local_days(
+            attrs.get("date_from"), attrs.get("date_to")
+        )
+        if attrs["end"] <= attrs["start"]:
             raise serializers.ValidationError({"to": "The end must not be before the start."})
-        attrs["start"] = _day_start(first)
-        attrs["end"] = _day_start(last + timedelta(days=1))
         return attrs
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _query_dict(request: Request) -> dict[str, str]:
