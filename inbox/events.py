@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -85,6 +86,17 @@ def _lock_event_log() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK_KEY])
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event an action has decided on but not yet written: actions that record
+    several events of one write hand them to record_events() together (one INSERT)."""
+
+    type: str
+    data: dict[str, Any]
+    audience: Iterable[str]
+    conversation_id: int | None = None
+
+
 def record_event(
     event_type: str,
     data: dict[str, Any],
@@ -93,22 +105,40 @@ def record_event(
     conversation_id: int | None = None,
 ) -> Event:
     """Write an event in the caller's transaction; it is announced after commit."""
+    return record_events([PendingEvent(event_type, data, audience, conversation_id)])[0]
+
+
+def record_events(pending: list[PendingEvent]) -> list[Event]:
+    """Write events in the caller's transaction, in one statement, ids in list order
+    (PostgreSQL and SQLite both number the rows of one multi-row INSERT in order, and
+    the event-log lock keeps other transactions' ids out of the run)."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of its write")
-    check_event(event_type, data)
+    if not pending:
+        return []
+    for item in pending:
+        check_event(item.type, item.data)
     first_in_transaction = not _doorbell_pending()
     if first_in_transaction:
         _lock_event_log()
-    event = Event.objects.create(
-        type=event_type,
-        data=data,
-        audience=format_audience(audience),
-        conversation_id=conversation_id,
-        created_at=timezone.now(),
-    )
+    now = timezone.now()
+    events = [
+        Event(
+            type=item.type,
+            data=item.data,
+            audience=format_audience(item.audience),
+            conversation_id=item.conversation_id,
+            created_at=now,
+        )
+        for item in pending
+    ]
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        Event.objects.bulk_create(events)
     if first_in_transaction:
-        transaction.on_commit(_Doorbell(event.pk))
-    return event
+        transaction.on_commit(_Doorbell(events[-1].pk))
+    return events
 
 
 class _Doorbell:
