@@ -7,11 +7,12 @@ calls `on_deal_saved`). The weights live in the admin-edited `LeadScoring` row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from hub import config_cache
@@ -35,13 +36,34 @@ def open_deal_value(account_id: int | None) -> Decimal:
     value = Deal.objects.filter(account_id=account_id, stage__in=OPEN_STAGES).aggregate(
         top=Max("value")
     )["top"]
+    return _deal_value(value)
+
+
+def _deal_value(value: Decimal | None) -> Decimal:
     # SQLite hands back Decimal("20000"), PostgreSQL Decimal("20000.00"): one form.
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
+def _open_deal_value_of_account() -> Subquery:
+    """open_deal_value() as a subquery on a contact's account, to read it in the same
+    statement as the contact."""
+    return Subquery(
+        Deal.objects.filter(account_id=OuterRef("account_id"), stage__in=OPEN_STAGES)
+        .order_by()
+        .values("account_id")
+        .annotate(top=Max("value"))
+        .values("top")
+    )
+
+
 def compute_lead_score(
-    contact: Contact, settings: LeadScoring | None = None, now: datetime | None = None
+    contact: Contact,
+    settings: LeadScoring | None = None,
+    now: datetime | None = None,
+    *,
+    deal_value: Decimal | None = None,
 ) -> int:
+    """`deal_value`: the account's open deal value when the caller has read it."""
     settings = settings or scoring_settings()
     now = now or timezone.now()
     account = contact.account
@@ -56,7 +78,8 @@ def compute_lead_score(
         score += settings.recency_weight * max(1.0 - age_days / settings.recency_days, 0.0)
     # Criteria with no weight cannot change the score: their queries are skipped.
     if settings.deal_value_weight:
-        deal_value = open_deal_value(contact.account_id)
+        if deal_value is None:
+            deal_value = open_deal_value(contact.account_id)
         score += settings.deal_value_weight * min(
             float(deal_value / settings.deal_value_full_at), 1.0
         )
@@ -84,7 +107,17 @@ def recompute_account_lead_scores(account: Account) -> None:
             Contact.objects.filter(pk=contact.pk).update(lead_score=score)
 
 
-def record_interaction(contact: Contact, at: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class Interaction:
+    """What recording an interaction computed: the new lead score, and the account's
+    open deal value when the score read it (routing reads the same value; None when
+    the score did not need it)."""
+
+    lead_score: int
+    deal_value: Decimal | None
+
+
+def record_interaction(contact: Contact, at: datetime | None = None) -> Interaction:
     """A message from the contact arrived: count it and rescore, in the caller's
     transaction. The contact's row is locked while counting (two messages of one
     contact at once each add one), then written once with count and score."""
@@ -92,21 +125,28 @@ def record_interaction(contact: Contact, at: datetime | None = None) -> int:
     if not connection.in_atomic_block:
         with transaction.atomic():
             return record_interaction(contact, at)
-    count = (
-        Contact.objects.select_for_update()
-        .filter(pk=contact.pk)
-        .values_list("interaction_count", flat=True)
-        .get()
-    )
+    settings = scoring_settings()
+    locked = Contact.objects.select_for_update().filter(pk=contact.pk)
+    deal_value = None
+    if settings.deal_value_weight:
+        # The deal value in the locking read: one statement instead of two.
+        count, top = (
+            locked.annotate(open_deal_value=_open_deal_value_of_account())
+            .values_list("interaction_count", "open_deal_value")
+            .get()
+        )
+        deal_value = _deal_value(top)
+    else:
+        count = locked.values_list("interaction_count", flat=True).get()
     contact.interaction_count = count + 1
     contact.last_interaction_at = at
-    contact.lead_score = compute_lead_score(contact)
+    contact.lead_score = compute_lead_score(contact, settings, deal_value=deal_value)
     Contact.objects.filter(pk=contact.pk).update(
         interaction_count=contact.interaction_count,
         last_interaction_at=at,
         lead_score=contact.lead_score,
     )
-    return contact.lead_score
+    return Interaction(contact.lead_score, deal_value)
 
 
 def on_deal_saved(deal: Deal) -> str:
