@@ -70,21 +70,24 @@ def _locked_policy(team: Team | None) -> TeamAssignment | None:
 def available_agents(team: Team) -> list[tuple[User, int]]:
     """Online staff of the team below their capacity, with their current load, in id
     order. Locks their presence rows for the rest of the transaction."""
-    members = list(
-        User.objects.filter(teams=team, is_active=True).exclude(role="partner").order_by("id")
-    )
-    online_ids = list(
-        AgentPresence.objects.select_for_update()
-        .filter(user__in=members, effective=PresenceStatus.ONLINE)
+    # One statement: the presence rows of the team's online staff, locked, with their
+    # users (only the presence rows are locked). Loads are counted in a statement of
+    # their own, after the locks are held: a count in this one would be read from the
+    # snapshot taken before waiting for a lock, missing the holder's assignment.
+    online = [
+        presence.user
+        for presence in AgentPresence.objects.select_for_update(of=("self",))
+        .filter(
+            user__teams=team,
+            user__is_active=True,
+            effective=PresenceStatus.ONLINE,
+        )
+        .exclude(user__role="partner")
+        .select_related("user")
         .order_by("user_id")
-        .values_list("user_id", flat=True)
-    )
-    loads = open_load(online_ids)
-    return [
-        (member, loads[member.pk])
-        for member in members
-        if member.pk in loads and loads[member.pk] < member.capacity
     ]
+    loads = open_load([user.pk for user in online])
+    return [(user, loads[user.pk]) for user in online if loads[user.pk] < user.capacity]
 
 
 def pick_agent(policy: TeamAssignment) -> User | None:

@@ -79,6 +79,8 @@ def is_within_business_hours(team: Team | None, at: datetime) -> bool:
 # Conditions that read the contact's and account's tags, languages, countries, tier
 # and open deals (RoutingContext.build); the others need none of that.
 CONTACT_FACT_CONDITIONS = frozenset({"tags", "language", "country", "tier", "deal_value_at_least"})
+# Actions that write rows naming the conversation (or its id in a text).
+ACTIONS_NEEDING_ID = frozenset({"add_tags", "share_with", "create_task", "notify_slack"})
 
 
 @dataclass
@@ -102,10 +104,14 @@ class RoutingContext:
         body_text: str,
         at: datetime,
         *,
-        with_contact_facts: bool = True,
+        conditions: frozenset[str] = CONTACT_FACT_CONDITIONS,
+        deal_value: Decimal | None = None,
     ) -> RoutingContext:
-        """`with_contact_facts=False` when no rule looks at tags, languages, countries,
-        tier or deal value: then they are not read (four queries per message)."""
+        """`conditions`: the names of the conditions the rules look at. The contact's
+        facts are read only for those: tags (two queries) only for a `tags` condition,
+        the open deal value (one) only for `deal_value_at_least`; none of them when
+        no rule looks at any fact. `deal_value`: the account's open deal value when
+        the caller has just read it (the lead scoring of the same message)."""
         contact = conversation.contact
         context = cls(
             conversation=conversation,
@@ -113,19 +119,33 @@ class RoutingContext:
             at=at,
             contact=contact,
         )
-        if contact is None or not with_contact_facts:
+        if contact is None or not (CONTACT_FACT_CONDITIONS & conditions):
             return context
         account = contact.account
-        context.tags = set(contact.tags.values_list("name", flat=True))
+        with_tags = "tags" in conditions
+        if with_tags:
+            context.tags = _tag_names(contact)
         context.languages = {contact.language.lower()} - {""}
         context.countries = {contact.country.upper()} - {""}
         if account is not None:
-            context.tags |= set(account.tags.values_list("name", flat=True))
+            if with_tags:
+                context.tags |= set(account.tags.values_list("name", flat=True))
             context.languages |= {account.language.lower()} - {""}
             context.countries |= {account.country.upper()} - {""}
             context.tier = account.tier
-            context.deal_value = open_deal_value(account.pk)
+            if deal_value is not None:
+                context.deal_value = deal_value
+            elif "deal_value_at_least" in conditions:
+                context.deal_value = open_deal_value(account.pk)
         return context
+
+
+def _tag_names(contact: Contact) -> set[str]:
+    """The contact's tag names; from its prefetched tags when the caller loaded them
+    (an incoming call does, for the screen pop)."""
+    if "tags" in getattr(contact, "_prefetched_objects_cache", {}):
+        return {tag.name for tag in contact.tags.all()}
+    return set(contact.tags.values_list("name", flat=True))
 
 
 def _one_of(found: set[str] | str, wanted: list[str], label: str, fold: str) -> str | None:
@@ -310,25 +330,38 @@ def route_new_conversation(
     return route_new_conversation_outcome(conversation, body_text=body_text, at=at, save=save).trace
 
 
+def active_rules() -> list[RoutingRule]:
+    return config_cache.cached(
+        "routing.rules",
+        lambda: list(RoutingRule.objects.filter(is_active=True).order_by("position", "id")),
+    )
+
+
+def routing_needs_conversation_id() -> bool:
+    """Whether an active rule may act on the conversation's id (tags, shares, tasks,
+    notifications name it): then it must be saved before routing. Otherwise routing
+    only sets fields and the conversation is inserted once, after it."""
+    return any(ACTIONS_NEEDING_ID & rule.actions.keys() for rule in active_rules())
+
+
 def route_new_conversation_outcome(
     conversation: Conversation,
     *,
     body_text: str = "",
     at: datetime | None = None,
     save: bool = True,
+    deal_value: Decimal | None = None,
 ) -> RoutingOutcome:
     """route_new_conversation, returning the whole outcome (the trace and the partner
-    organizations it was shared with)."""
+    organizations it was shared with). `deal_value`: see RoutingContext.build."""
     at = at or timezone.now()
-    rules = config_cache.cached(
-        "routing.rules",
-        lambda: list(RoutingRule.objects.filter(is_active=True).order_by("position", "id")),
-    )
+    rules = active_rules()
     ctx = RoutingContext.build(
         conversation,
         body_text,
         at,
-        with_contact_facts=any(CONTACT_FACT_CONDITIONS & rule.conditions.keys() for rule in rules),
+        conditions=frozenset(name for rule in rules for name in rule.conditions),
+        deal_value=deal_value,
     )
     outcome = RoutingOutcome()
     for rule in rules:
