@@ -3,12 +3,13 @@ these and nothing else; each writes its rows and its events in one transaction."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from hub import config_cache
@@ -17,7 +18,7 @@ from hub.models import Contact, PartnerOrganization, User
 from hub.scoring import record_interaction
 from inbox import outbound
 from inbox.assignment import drain_after_commit
-from inbox.events import record_event
+from inbox.events import PendingEvent, record_event, record_events
 from inbox.models import (
     Conversation,
     ConversationNote,
@@ -28,7 +29,7 @@ from inbox.models import (
     Message,
     MessageStatus,
 )
-from inbox.routing import route_new_conversation_outcome
+from inbox.routing import route_new_conversation_outcome, routing_needs_conversation_id
 from inbox.serializers import conversation_data, message_data, note_data
 from inbox.sla import apply_sla, sla_on_reply, sla_on_status
 from inbox.surveys import send_survey_after_resolution
@@ -42,16 +43,22 @@ class Received:
     message: Message
     conversation: Conversation
     created: bool
+    # receive_message(defer_events=True): the events of this message, not yet written;
+    # the caller records them together with its own (one INSERT for all).
+    pending_events: list[PendingEvent] = field(default_factory=list)
 
 
-def _fresh(conversation_id: int) -> Conversation:
-    """The conversation with what its serialization needs, locked for this transaction."""
+def _locked_conversations() -> QuerySet[Conversation]:
+    """Conversations with what their serialization needs, locked for this transaction."""
     return (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("contact", "team", "assignee", "inbox")
         .prefetch_related("shares")
-        .get(pk=conversation_id)
     )
+
+
+def _fresh(conversation_id: int) -> Conversation:
+    return _locked_conversations().get(pk=conversation_id)
 
 
 def _emit_conversation(
@@ -75,28 +82,30 @@ def _emit_message(message: Message, conversation: Conversation) -> None:
     )
 
 
-def _emit_received(
+def _received_events(
     conversation: Conversation, message: Message, *, created: bool, partner_ids: list[int]
-) -> None:
+) -> list[PendingEvent]:
     """The two events of an inbound message, from the objects this transaction wrote:
     nothing is read back (the conversation is locked or new, the message was just
     created, so it has no attachments yet) and the shares are read once for both."""
     audience = conversation_audience(conversation, partner_ids=partner_ids)
-    record_event(
-        "conversation.created" if created else "conversation.updated",
-        {"conversation": conversation_data(conversation, partner_ids=partner_ids)},
-        audience,
-        conversation_id=conversation.pk,
-    )
-    record_event(
-        "message.created",
-        {
-            "conversation": conversation.pk,
-            "message": message_data(message, without_attachments=True),
-        },
-        audience | visitor_keys(conversation),
-        conversation_id=conversation.pk,
-    )
+    return [
+        PendingEvent(
+            "conversation.created" if created else "conversation.updated",
+            {"conversation": conversation_data(conversation, partner_ids=partner_ids)},
+            audience,
+            conversation.pk,
+        ),
+        PendingEvent(
+            "message.created",
+            {
+                "conversation": conversation.pk,
+                "message": message_data(message, without_attachments=True),
+            },
+            audience | visitor_keys(conversation),
+            conversation.pk,
+        ),
+    ]
 
 
 def check_body(body: str) -> str:
@@ -122,6 +131,8 @@ def receive_message(
     conversation: Conversation | None = None,
     metadata: dict[str, Any] | None = None,
     redelivery_checked: bool = False,
+    new_thread: bool = False,
+    defer_events: bool = False,
 ) -> Received:
     """An inbound message from any channel. A redelivery (same inbox and external id)
     returns the message stored the first time and writes nothing.
@@ -129,7 +140,14 @@ def receive_message(
     `redelivery_checked`: the caller has just looked for a stored copy, under a lock
     of its own, and found none (the mail sync: its Message-ID records under the
     folder checkpoint), so the look-up here is skipped; the unique index still
-    catches a race, as below."""
+    catches a race, as below.
+
+    `new_thread`: the caller knows no conversation has this thread key yet (a call's
+    key holds the call id, which it has just looked for under lock), so the look-up
+    of the thread is skipped too.
+
+    `defer_events`: the events are returned in `Received.pending_events` instead of
+    written; the caller must record them in the same transaction."""
     if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
@@ -150,6 +168,8 @@ def receive_message(
                 thread_key=thread_key,
                 conversation=conversation,
                 metadata=metadata or {},
+                new_thread=new_thread,
+                defer_events=defer_events,
             )
     except IntegrityError:
         # Two deliveries of one message raced; the other one won.
@@ -184,19 +204,27 @@ def _receive(
     thread_key: str,
     conversation: Conversation | None,
     metadata: dict[str, Any],
+    new_thread: bool,
+    defer_events: bool,
 ) -> Received:
     now = timezone.now()
-    if conversation is None and thread_key:
+    # An existing conversation is locked first (then the contact, by the scoring):
+    # the thread look-up is the locking read itself, not a read and then a lock.
+    if conversation is not None:
+        conversation = _fresh(conversation.pk)
+    elif thread_key and not new_thread:
         conversation = (
-            Conversation.objects.filter(inbox=inbox, thread_key=thread_key).order_by("-id").first()
+            _locked_conversations()
+            .filter(inbox=inbox, thread_key=thread_key)
+            .order_by("-id")
+            .first()
         )
     created = conversation is None
     # Routing (issue 7): lead scores count every inbound message, before routing reads them.
     scored_contact = contact or (conversation.contact if conversation is not None else None)
-    if scored_contact is not None:
-        record_interaction(scored_contact, now)
+    interaction = record_interaction(scored_contact, now) if scored_contact is not None else None
     if created:
-        conversation = Conversation.objects.create(
+        conversation = Conversation(
             inbox=inbox,
             channel=inbox.channel,
             contact=contact,
@@ -204,9 +232,17 @@ def _receive(
             thread_key=thread_key,
             last_message_at=now,
         )
-        # Routing (issue 7): saved first, since rules add tags, shares and tasks to it.
+        # Routing (issue 7): rules that add tags, shares or tasks need it saved first;
+        # otherwise routing, assignment and SLA decide everything before the one INSERT.
+        if routing_needs_conversation_id():
+            conversation.save()
         routed = route_new_conversation_outcome(
-            conversation, body_text=body_text, at=now, save=False
+            conversation,
+            body_text=body_text,
+            at=now,
+            save=False,
+            # The scoring has just read it: the same value, not read again.
+            deal_value=interaction.deal_value if interaction is not None else None,
         )
         apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
         conversation.save()
@@ -214,7 +250,6 @@ def _receive(
         # New in this transaction: its only shares are those a routing rule just made.
         partner_ids = routed.shared_with
     else:
-        conversation = _fresh(conversation.pk)
         if conversation.status != ConversationStatus.OPEN:
             # A customer writing again reopens the conversation.
             conversation.status = ConversationStatus.OPEN
@@ -238,7 +273,10 @@ def _receive(
         status=MessageStatus.RECEIVED,
         metadata=metadata,
     )
-    _emit_received(conversation, message, created=created, partner_ids=partner_ids)
+    events = _received_events(conversation, message, created=created, partner_ids=partner_ids)
+    if defer_events:
+        return Received(message, conversation, created=True, pending_events=events)
+    record_events(events)
     return Received(message, conversation, created=True)
 
 
