@@ -10,6 +10,8 @@ class HubConfig(AppConfig):
         # Registers the token scheme with drf-spectacular.
         from hub.api import schema  # noqa: F401
         from hub.config_cache import watch
-        from hub.models import LeadScoring
+        from hub.models import LeadScoring, Team
 
         watch(LeadScoring)
+        # Cached inboxes carry their default team (telephony.actions.find_inbox).
+        watch(Team)

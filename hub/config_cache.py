@@ -1,5 +1,6 @@
 """A per-process cache of the configuration every inbound message reads (routing
-rules, SLA policies, business hours, assignment policies, lead-scoring settings),
+rules, SLA policies, business hours, assignment policies, lead-scoring settings, the
+inboxes of phone numbers),
 read once per unit of inbound work: a mail sync batch, one webhook's message or call.
 
 Invalidation across processes: every write to a watched model (admin, API, domain

@@ -20,13 +20,15 @@ class InboxConfig(AppConfig):
         from inbox.models import (
             BusinessHours,
             Holiday,
+            Inbox,
             OpeningInterval,
             RoutingRule,
             SlaPolicy,
             TeamAssignment,
         )
 
-        for model in (RoutingRule, SlaPolicy, BusinessHours, OpeningInterval, Holiday):
+        # Inbox: the telephony webhooks find the inbox of a number in the cache.
+        for model in (RoutingRule, SlaPolicy, BusinessHours, OpeningInterval, Holiday, Inbox):
             watch(model)
         # Each assignment moves the round-robin pointer; only which teams assign
         # automatically is cached.

@@ -30,13 +30,19 @@ def normalize_caller(raw: str | None, region: str | None = None) -> str | None:
     return normalize_phone(raw, region or settings.DEFAULT_PHONE_REGION)
 
 
-def identify_caller(raw: str | None, region: str | None = None) -> CallerMatch:
+def identify_caller(
+    raw: str | None, region: str | None = None, *, for_screen_pop: bool = False
+) -> CallerMatch:
+    """`for_screen_pop`: the contacts come with their phones, e-mails and tags, which
+    the pop shows; without it (an SMS) only with their account."""
     e164 = normalize_caller(raw, region)
     if e164 is None:
         return CallerMatch(e164=None)
+    found = contacts_with_phone(e164)
+    found = found.prefetch_related("tags") if for_screen_pop else found.prefetch_related(None)
     # Two rows are enough to tell one owner from a switchboard; cap the fan-out so a
     # number on thousands of contacts cannot blow up the pop.
-    contacts = list(contacts_with_phone(e164)[:20])
+    contacts = list(found[:20])
     if len(contacts) == 1:
         return CallerMatch(e164=e164, contact=contacts[0], candidates=contacts)
     return CallerMatch(e164=e164, candidates=contacts)

@@ -62,25 +62,30 @@ def profile_for(contact: Contact) -> dict[str, Any]:
     if {"phones", "emails"} <= loaded.keys() and account_loaded:
         prefetch_related_objects([contact], "tags")
     else:
-        contact = (
-            Contact.objects.select_related("account")
-            .prefetch_related("phones", "emails", "tags")
-            .get(pk=contact.pk)
-        )
+        contact = _profile_contact(contact.pk)
     # The contact's latest conversations first (contact index), then messages only of
     # those: ordering all messages by date and filtering by contact would let the
     # planner walk the whole message table for a contact with little history.
-    conversations = list(
+    latest = list(
         Conversation.objects.filter(contact=contact)
         .order_by("-last_message_at", "-id")
-        .values_list("id", flat=True)[:CONVERSATIONS_SCANNED]
+        .values("id", "channel", "subject", "status", "last_message_at")[:CONVERSATIONS_SCANNED]
     )
-    open_conversations = (
-        Conversation.objects.filter(contact=contact)
-        .exclude(status=ConversationStatus.RESOLVED)
-        .order_by("-last_message_at", "-id")
-        .values("id", "channel", "subject", "status", "last_message_at")[:OPEN_CONVERSATIONS_SHOWN]
-    )
+    conversations = [row["id"] for row in latest]
+    # The open ones among the latest, in the same order; read apart only when the
+    # latest cannot hold them all (enough of them open, or more conversations than read).
+    open_conversations = [row for row in latest if row["status"] != ConversationStatus.RESOLVED][
+        :OPEN_CONVERSATIONS_SHOWN
+    ]
+    if len(open_conversations) < OPEN_CONVERSATIONS_SHOWN and len(latest) == CONVERSATIONS_SCANNED:
+        open_conversations = list(
+            Conversation.objects.filter(contact=contact)
+            .exclude(status=ConversationStatus.RESOLVED)
+            .order_by("-last_message_at", "-id")
+            .values("id", "channel", "subject", "status", "last_message_at")[
+                :OPEN_CONVERSATIONS_SHOWN
+            ]
+        )
     interactions = (
         Message.objects.filter(conversation_id__in=conversations)
         .order_by("-created_at", "-id")
@@ -152,10 +157,23 @@ def profile_for(contact: Contact) -> dict[str, Any]:
     }
 
 
+def _profile_contact(contact_id: int) -> Contact:
+    return (
+        Contact.objects.select_related("account")
+        .prefetch_related("phones", "emails", "tags")
+        .get(pk=contact_id)
+    )
+
+
 def screen_pop_for(call: Call) -> dict[str, Any]:
     """The `call.incoming` data: the call, the caller's profile (or null), and for a
     shared number the contacts it may be."""
-    contact = profile_for(call.contact) if call.contact_id else None
+    contact = None
+    if call.contact_id is not None:
+        # A call read from the database has no contact loaded: one read with all the
+        # profile needs rather than the bare contact and then that.
+        caller = call.contact if Call.contact.is_cached(call) else _profile_contact(call.contact_id)
+        contact = profile_for(caller)
     candidates: list[dict[str, Any]] = []
     if call.contact_id is None and call.candidate_ids:
         rows = Contact.objects.filter(pk__in=call.candidate_ids).select_related("account")

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
+from hub import config_cache
 from inbox.models import Channel
 from telephony import actions, twiml
 from telephony.models import Call, CallStatus, CtiIntegration
@@ -57,6 +58,7 @@ def _find_call(sid: str) -> Call | None:
 
 
 @twilio_webhook
+@config_cache.snapshot()
 def voice(request: HttpRequest) -> HttpResponse:
     sid = request.POST.get("CallSid", "")
     if not sid:
@@ -165,6 +167,7 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
 
 
 @twilio_webhook
+@config_cache.snapshot()
 def sms(request: HttpRequest) -> HttpResponse:
     inbox = actions.find_inbox(request.POST.get("To", ""), Channel.SMS)
     if inbox is None:
@@ -188,6 +191,7 @@ def sms(request: HttpRequest) -> HttpResponse:
 
 
 @twilio_webhook
+@config_cache.snapshot()
 def sms_status(request: HttpRequest) -> HttpResponse:
     # On an outbound message our number is the sender.
     inbox = actions.find_inbox(request.POST.get("From", ""), Channel.SMS)

@@ -18,7 +18,7 @@ from hub.actions import EmailInput, PhoneInput, do_create_contact, do_save_task
 from hub.models import Account, Contact, Task, User
 from inbox import actions as inbox_actions
 from inbox.delivery import do_link_contact, do_update_message
-from inbox.events import record_event
+from inbox.events import PendingEvent, record_event, record_events
 from inbox.models import Inbox, Message
 from telephony.caller_id import CallerMatch, identify_caller, normalize_caller
 from telephony.models import (
@@ -36,14 +36,19 @@ logger = logging.getLogger(__name__)
 
 
 def find_inbox(number: str | None, channel: str) -> Inbox | None:
-    """The inbox that answers on this number (Inbox.address holds E.164)."""
+    """The inbox that answers on this number (Inbox.address holds E.164). Inboxes and
+    teams are configuration (hub.config_cache watches them): inside a snapshot, as the
+    webhooks are, the number is looked up once per process and token."""
     e164 = normalize_caller(number)
     if e164 is None:
         return None
-    return (
-        Inbox.objects.select_related("default_team")
-        .filter(channel=channel, address=e164, is_active=True)
-        .first()
+    return config_cache.cached(
+        f"telephony.inbox.{channel}.{e164}",
+        lambda: (
+            Inbox.objects.select_related("default_team")
+            .filter(channel=channel, address=e164, is_active=True)
+            .first()
+        ),
     )
 
 
@@ -114,7 +119,8 @@ def do_receive_call(
         return IncomingCall(existing, created=False)
 
     customer = from_number if customer_number is None else customer_number
-    match = identify_caller(customer)
+    # With its tags: routing's contact facts and the screen pop both read them.
+    match = identify_caller(customer, for_screen_pop=True)
     label = caller_label(match, customer)
     received = inbox_actions.receive_message(
         inbox,
@@ -126,6 +132,13 @@ def do_receive_call(
         subject=f"Call {'from' if direction == 'inbound' else 'to'} {label}",
         thread_key=f"call:{source}:{sid}",
         metadata={"call_sid": sid, "from": from_number, "to": to_number},
+        # The call id was just looked for under lock and is new: so are the message's
+        # external id and the thread key made of it (a race is caught by the unique
+        # indexes, as receive_message says).
+        redelivery_checked=True,
+        new_thread=True,
+        # Written below together with call.incoming, in one INSERT.
+        defer_events=True,
     )
     conversation = received.conversation
     plan = agents_to_ring(conversation.team)
@@ -153,12 +166,15 @@ def do_receive_call(
         call = _locked_call(source, sid)
         if call is None:
             raise
+        record_events(received.pending_events)
         return IncomingCall(call, created=False)
-    record_event(
-        "call.incoming",
-        screen_pop_for(call),
-        _call_audience(call),
-        conversation_id=conversation.pk,
+    record_events(
+        [
+            *received.pending_events,
+            PendingEvent(
+                "call.incoming", screen_pop_for(call), _call_audience(call), conversation.pk
+            ),
+        ]
     )
     return IncomingCall(call, created=True, rung=ringing)
 
