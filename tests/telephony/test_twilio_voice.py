@@ -15,7 +15,7 @@ from hub.models import Account, Deal, Tag, Task
 from inbox.models import AgentPresence, Conversation, Event, Inbox, Message
 from telephony.actions import calls as call_actions
 from telephony.models import AgentLine, Call
-from telephony.screen_pop import screen_pop_for
+from telephony.screen_pop import CONVERSATIONS_SCANNED, screen_pop_for
 from tests.factories import Personas
 from tests.inbox_fixtures import inbound, make_inbox
 from tests.telephony.conftest import OUR_NUMBER, call_params, sign, twilio_post, twiml
@@ -212,7 +212,7 @@ def test_a_database_failure_gives_twilio_a_5xx_and_writes_nothing(
     def database_gone(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(call_actions, "record_event", database_gone)
+    monkeypatch.setattr(call_actions, "record_events", database_gone)
     response = twilio_post(VOICE, call_params(), client=Client(raise_request_exception=False))
     assert response.status_code == 500
     assert Call.objects.count() == 0
@@ -237,11 +237,55 @@ def test_the_screen_pop_costs_the_same_few_queries_however_busy_the_contact_is(
         Deal.objects.create(title=f"Deal {index}", account=acme, value=index)
     twiml(twilio_post(VOICE, call_params()))
     call = Call.objects.get()
-    with django_assert_max_num_queries(9):
+    # The contact with account, phones, emails and tags (4), its latest conversations
+    # (the open ones among them), their latest messages, open deals.
+    with django_assert_max_num_queries(7):
         pop = screen_pop_for(call)
     assert len(pop["contact"]["recent_interactions"]) == 10
     assert len(pop["contact"]["open_conversations"]) == 5
     assert len(pop["contact"]["open_deals"]) == 5
+
+
+def test_the_pop_shows_open_conversations_older_than_the_latest_it_scans(
+    people: Personas, phone_inbox: Inbox
+) -> None:
+    customer = do_create_contact("Dana", phones=[PhoneInput("+14155550132")])
+    chat = make_inbox(people.support, key="web")
+    still_open = inbound(chat, "Any news on my refund?", contact=customer, thread_key="old")
+    for index in range(CONVERSATIONS_SCANNED):
+        later = inbound(chat, f"question {index}", contact=customer, thread_key=f"t{index}")
+        Conversation.objects.filter(pk=later.conversation.pk).update(status="resolved")
+    twiml(twilio_post(VOICE, call_params()))
+    pop = events("call.incoming")[0].data
+    shown = [row["id"] for row in pop["contact"]["open_conversations"]]
+    assert shown == [Call.objects.get().conversation_id, still_open.conversation.pk]
+
+
+def test_a_number_taken_out_of_service_stops_answering_at_once(
+    people: Personas, phone_inbox: Inbox
+) -> None:
+    """The webhooks find the inbox of a number in the configuration cache: a change
+    to the inbox reaches the next call all the same."""
+    twiml(twilio_post(VOICE, call_params()))
+    phone_inbox.is_active = False
+    phone_inbox.save()
+    root = twiml(twilio_post(VOICE, call_params(sid="CA" + "2" * 32)))
+    assert root.find("Say").text == "This number is not in service."
+    assert Call.objects.count() == 1
+
+
+def test_a_calls_events_are_logged_in_order_conversation_message_then_pop(
+    people: Personas, phone_inbox: Inbox
+) -> None:
+    online(people.agent)
+    twiml(twilio_post(VOICE, call_params()))
+    logged = list(Event.objects.order_by("id").values_list("type", "conversation_id"))
+    conversation_id = Call.objects.get().conversation_id
+    assert logged == [
+        ("conversation.created", conversation_id),
+        ("message.created", conversation_id),
+        ("call.incoming", conversation_id),
+    ]
 
 
 @pytest.mark.parametrize(
