@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 # Measured: SMS 20 (SQLite) / 21 (PostgreSQL); call 27 / 28, screen pop included
 # (the ring plan reads agents, their on-call state and lines in one statement).
-# Before issue 10's write-path work: SMS 28 / 29 (30 with the busy configuration's
-# tier rule), call 38 / 39.
+# Before issue 10's write-path work (docs/architecture.md, "Fewer statements per
+# inbound message and call"): SMS 29 / 30, call 38 / 39.
 MAX_SMS = 21
 MAX_CALL = 28
 # The next delivery in the same process: the configuration (routing rules, SLA
