@@ -2,13 +2,26 @@
 
 import os
 
+import autobahn.util
 from django.core.asgi import get_asgi_application
+
+# autobahn (Daphne's websocket protocol) formats the arguments of a debug-log call for
+# every frame it sends, debug logging on or not, and colours them with click whenever
+# click is importable. The development environment has click (through schemathesis),
+# a deployment does not: with it, the colouring was about 7% of the Daphne process's
+# time in a 500-console fan-out (docs/performance.md). Log colours are for terminals.
+autobahn.util._HAS_CLICK = False
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 # Django must be set up before anything imports models (the consumers do).
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
+
+# Import the URLconf and every view module now, not on the first request: the first
+# Twilio webhook after a start would otherwise wait about 200 ms for the imports.
+get_resolver().url_patterns  # noqa: B018
 
 from channels_app.routing import websocket_application  # noqa: E402
 
