@@ -16,12 +16,13 @@ from whoosh import query as wq
 from kb_documents.actions import Sharing, do_add_note, do_delete_note, do_edit_note
 from kb_documents.search.backends.base import Filters, IndexItem
 from kb_documents.search.backends.whoosh import (
+    STEM_MARK,
     WhooshBackend,
-    _clause_query,
+    _clause_terms,
     _matching_docs,
     _read_toc_retrying,
 )
-from kb_documents.search.query import parse_query
+from kb_documents.search.query import Clause, parse_query
 from kb_documents.search.service import search
 
 pytestmark = pytest.mark.django_db
@@ -180,26 +181,76 @@ def test_a_reused_searcher_sees_writes_and_deletes_of_another_process(settings: 
     assert page(["partner:7", "internal"]) == (2, [2, 3])
 
 
+TEXTS = [
+    "forklift battery charger",
+    "forklifts and batteries",
+    "charger battery",
+    "ny lader til truck",
+    "laderen er byttet",
+    "battery forklift",
+]
+
+
+def _meaning(clause: Clause) -> wq.Query:
+    """What a clause means, as Whoosh's own queries: the word's form, its stems and
+    the text's stems of it, and longer words it begins (docs/architecture.md)."""
+    if clause.kind == "phrase":
+        return wq.Phrase("words", list(clause.forms))
+    if clause.kind == "prefix":
+        return wq.Prefix("words", clause.forms[0])
+    options: list[wq.Query] = [wq.Term("words", form) for form in clause.forms]
+    options += [wq.Term("words", STEM_MARK + form) for form in clause.forms]
+    if clause.expands_to_prefix:
+        options.append(wq.Prefix("words", clause.forms[0]))
+    return wq.Or(options)
+
+
 @pytest.mark.parametrize(
     "query",
     ["forklift", "forkl*", '"battery charger"', "forklift battery", "batteries", "lader"],
 )
-def test_the_counted_matches_are_the_ranked_querys_matches(query: str) -> None:
+def test_the_counted_matches_are_what_the_query_means(query: str) -> None:
     backend = WhooshBackend()
-    texts = [
-        "forklift battery charger",
-        "forklifts and batteries",
-        "charger battery",
-        "ny lader til truck",
-        "laderen er byttet",
-        "battery forklift",
-    ]
-    backend.rebuild(_item(number, text, ["internal"]) for number, text in enumerate(texts))
+    backend.rebuild(_item(number, text, ["internal"]) for number, text in enumerate(TEXTS))
     parsed = parse_query(query)
     searcher = _read_toc_retrying(backend._open().searcher)
     with searcher:
         for leaf, _base in searcher.leaf_searchers():
-            counted = _matching_docs(leaf, parsed, backend.term_docs)
-            ranked = set(wq.And([_clause_query(clause) for clause in parsed.clauses]).docs(leaf))
-            assert counted == ranked
+            terms = [_clause_terms(leaf.reader(), clause) for clause in parsed.clauses]
+            counted = _matching_docs(leaf, parsed, terms, backend.term_docs)
+            meant = set(wq.And([_meaning(clause) for clause in parsed.clauses]).docs(leaf))
+            assert counted == meant
             assert counted  # every query above matches something
+
+
+@pytest.mark.parametrize("query", ["forklift", "battery charger", "lader", "forkl*"])
+def test_the_ranking_gives_whooshs_own_bm25_scores_to_the_visible_matches(query: str) -> None:
+    """The backend scores only the matches the user may see, from cached postings;
+    the scores are those Whoosh's BM25F gives the same weighted terms."""
+    backend = WhooshBackend()
+    acls = (["internal"], ["user:9"])
+    backend.rebuild(_item(number, text, acls[number % 2]) for number, text in enumerate(TEXTS * 3))
+    parsed = parse_query(query)
+    page = backend.search(parsed, terms=["internal"], filters=Filters(), offset=0, limit=50)
+    searcher = _read_toc_retrying(backend._open().searcher)
+    with searcher:
+        reader = searcher.reader()
+        weighted: dict[str, float] = {}
+        for clause in parsed.clauses:
+            for term, boost in _clause_terms(reader, clause).items():
+                weighted[term] = weighted.get(term, 0.0) + boost
+        visible = set(wq.Term("acl", "internal").docs(searcher)) & set(
+            wq.And([_meaning(clause) for clause in parsed.clauses]).docs(searcher)
+        )
+        whoosh_ranked = searcher.search(
+            wq.Or([wq.Term("words", term, boost=boost) for term, boost in weighted.items()]),
+            filter=visible,
+            limit=None,
+            optimize=False,
+        )
+        expected = {int(hit["key"].partition(":")[2]): hit.score for hit in whoosh_ranked}
+    assert page.total == len(visible) > 0
+    assert {hit.object_id: hit.score for hit in page.hits} == pytest.approx(expected)
+    assert all(number % 2 == 0 for number in expected)  # only the shared ones
+    scores = [hit.score for hit in page.hits]
+    assert scores == sorted(scores, reverse=True)
