@@ -12,7 +12,7 @@ from kb_documents.search.query import ParsedQuery
 
 # Bump when the analysis or the stored fields change: every backend then sees an
 # index of another version and rebuilds (see docs/architecture.md).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 # Only the first part of a very long text is indexed (PostgreSQL caps a tsvector at
 # 1 MB and positions at 16383).
 INDEX_TEXT_CHARS = 300_000

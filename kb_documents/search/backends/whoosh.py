@@ -47,6 +47,10 @@ from kb_documents.search.query import Clause, ParsedQuery
 logger = logging.getLogger(__name__)
 
 WRITE_LOCK_TIMEOUT = 15.0
+# The layout of this backend's fields, part of the index name with SCHEMA_VERSION:
+# a new layout is a new index, built on first use like a new schema version (2: one
+# "words" field instead of title, text and stems).
+FIELDS_VERSION = 2
 REBUILD_BATCH = 500
 
 
@@ -339,7 +343,7 @@ class WhooshBackend(SearchBackend):
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = Path(directory or settings.SEARCH_INDEX_DIR)
-        self.indexname = f"hub_v{SCHEMA_VERSION}"
+        self.indexname = f"hub_v{SCHEMA_VERSION}w{FIELDS_VERSION}"
         self._index: whoosh_index.Index | None = None
         # One open searcher per thread (Whoosh's readers are not shared across
         # threads), refreshed when another commit, in any process, made a new
