@@ -254,3 +254,40 @@ def test_the_ranking_gives_whooshs_own_bm25_scores_to_the_visible_matches(query:
     assert all(number % 2 == 0 for number in expected)  # only the shared ones
     scores = [hit.score for hit in page.hits]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.postgres
+def test_postgres_applies_the_permission_filter_inside_the_text_index_scan() -> None:
+    """One GIN index on (vector, acl): a partner's search finds exactly the entries
+    shared with them, and the acl is a condition of the index scan, so entries they
+    may not see are not read from the table."""
+    from kb_documents.search.backends.postgres import TABLE, PostgresBackend, tsquery_literal
+
+    backend = PostgresBackend()
+    acls = (["internal"], ["internal", "partner:7"], ["user:3"], ["team:2", "user:4"])
+    backend.rebuild(
+        _item(number, f"forklift battery {number}", acls[number % 4]) for number in range(200)
+    )
+
+    def found(terms: list[str]) -> tuple[int, set[int]]:
+        page = backend.search(
+            parse_query("forklift"), terms=terms, filters=Filters(), offset=0, limit=500
+        )
+        return page.total, {hit.object_id for hit in page.hits}
+
+    shared = {number for number in range(200) if number % 4 == 1}
+    assert found(["partner:7"]) == (50, shared)
+    assert found(["user:3"]) == (50, {number for number in range(200) if number % 4 == 2})
+    assert found(["partner:8"]) == (0, set())
+    assert found(["internal", "user:4", "team:2"])[0] == 150
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT id FROM {TABLE} "  # noqa: S608 -- our table name
+            "WHERE acl && %s::varchar[] AND vector @@ %s::tsquery",
+            [["partner:7"], tsquery_literal(parse_query("forklift"))],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "kb_searchentry_vector_acl_gin" in plan
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "acl &&" in index_condition and "vector @@" in index_condition
