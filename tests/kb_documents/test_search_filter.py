@@ -16,10 +16,12 @@ from whoosh import query as wq
 from kb_documents.actions import Sharing, do_add_note, do_delete_note, do_edit_note
 from kb_documents.search.backends.base import Filters, IndexItem
 from kb_documents.search.backends.whoosh import (
+    _BLOCK_READER,
     STEM_MARK,
     WhooshBackend,
     _clause_terms,
     _matching_docs,
+    _posting_weights,
     _read_toc_retrying,
 )
 from kb_documents.search.query import Clause, parse_query
@@ -291,3 +293,25 @@ def test_postgres_applies_the_permission_filter_inside_the_text_index_scan() -> 
     assert "kb_searchentry_vector_acl_gin" in plan
     index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "acl &&" in index_condition and "vector @@" in index_condition
+
+
+def test_the_cached_posting_weights_are_whooshs_over_many_blocks() -> None:
+    """Whoosh stores postings in blocks of up to 128: the weights read a block at a
+    time are the ones its matcher gives one by one (a title word weighs more)."""
+    backend = WhooshBackend()
+    backend.rebuild(
+        _item(number, "forklift " * (number % 3) + "battery", ["internal"]) for number in range(400)
+    )
+    searcher = _read_toc_retrying(backend._open().searcher)
+    with searcher:
+        for leaf, _base in searcher.leaf_searchers():
+            reader = leaf.reader()
+            for term in ("forklift", "battery", "item", "~batteri"):
+                one_by_one = {}
+                postings = reader.postings("words", term)
+                assert all(hasattr(postings, name) for name in _BLOCK_READER)
+                while postings.is_active():
+                    one_by_one[postings.id()] = postings.weight()
+                    postings.next()
+                assert len(one_by_one) > 128
+                assert _posting_weights(reader, "words", term) == one_by_one
