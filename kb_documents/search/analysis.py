@@ -56,7 +56,7 @@ _CJK_RANGES = (
 
 # A word: letters and digits (not underscores). CJK characters match too and are
 # split out afterwards.
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORD_LENGTH = 64
 
 
@@ -140,7 +140,7 @@ def iter_tokens(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Iter
     """The tokens of `text` in order, lazily (a snippet stops reading a long text early)."""
     languages = tuple(languages)
     position = 0
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         for piece, start, end, cjk in _split_cjk(match.group(), match.start()):
             if cjk:
                 if len(piece) == 1:

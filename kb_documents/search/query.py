@@ -48,6 +48,10 @@ class Clause:
 class ParsedQuery:
     clauses: list[Clause] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
+    # The spans to mark in each written word, as the snippets found them (a memo).
+    marks: dict[str, tuple[tuple[int, int], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def is_empty(self) -> bool:

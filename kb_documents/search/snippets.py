@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
-from kb_documents.search.analysis import iter_tokens
+from kb_documents.search.analysis import WORD, iter_tokens
 from kb_documents.search.query import ParsedQuery
 
 SNIPPET_CHARS = 240
@@ -19,22 +19,39 @@ def _hits(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
     exact, prefixes = query.highlight_terms()
     starts = tuple(prefixes)
     long_words = tuple(form for form in exact if len(form) >= 4)
-    spans: list[tuple[int, int]] = []
-    for token in iter_tokens(text):
-        if spans and token.start > SNIPPET_ENOUGH_CHARS + spans[0][0]:
-            break
-        form = token.form
-        if (
-            form in exact
+
+    def marked(word: str) -> tuple[tuple[int, int], ...]:
+        """The spans to mark inside one written word (several for CJK bigrams)."""
+        return tuple(
+            (token.start, token.end)
+            for token in iter_tokens(word)
+            if token.form in exact
             or not exact.isdisjoint(token.stems)
-            or form.startswith(starts)
-            or (not token.cjk and form.startswith(long_words))
-        ):
-            if spans and token.start <= spans[-1][1]:
+            or token.form.startswith(starts)
+            or (not token.cjk and token.form.startswith(long_words))
+        )
+
+    # Texts repeat their words (the most common ones make half of a text): each
+    # written word is analyzed once per query (for all its snippets), then looked up.
+    verdicts = query.marks
+    spans: list[tuple[int, int]] = []
+    for match in WORD.finditer(text):
+        word = match.group()
+        found = verdicts.get(word)
+        if found is None:
+            found = verdicts[word] = marked(word)
+        if not found:
+            continue
+        offset = match.start()
+        if spans and offset > SNIPPET_ENOUGH_CHARS + spans[0][0]:
+            break
+        for start, end in found:
+            start, end = start + offset, end + offset
+            if spans and start <= spans[-1][1]:
                 # CJK bigrams overlap: one mark for the run.
-                spans[-1] = (spans[-1][0], max(spans[-1][1], token.end))
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
             else:
-                spans.append((token.start, token.end))
+                spans.append((start, end))
     return spans
 
 

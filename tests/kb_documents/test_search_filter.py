@@ -16,12 +16,15 @@ from whoosh import query as wq
 from kb_documents.actions import Sharing, do_add_note, do_delete_note, do_edit_note
 from kb_documents.search.backends.base import Filters, IndexItem
 from kb_documents.search.backends.whoosh import (
+    _BLOCK_READER,
+    STEM_MARK,
     WhooshBackend,
-    _clause_query,
+    _clause_terms,
     _matching_docs,
+    _posting_weights,
     _read_toc_retrying,
 )
-from kb_documents.search.query import parse_query
+from kb_documents.search.query import Clause, parse_query
 from kb_documents.search.service import search
 
 pytestmark = pytest.mark.django_db
@@ -180,26 +183,135 @@ def test_a_reused_searcher_sees_writes_and_deletes_of_another_process(settings: 
     assert page(["partner:7", "internal"]) == (2, [2, 3])
 
 
+TEXTS = [
+    "forklift battery charger",
+    "forklifts and batteries",
+    "charger battery",
+    "ny lader til truck",
+    "laderen er byttet",
+    "battery forklift",
+]
+
+
+def _meaning(clause: Clause) -> wq.Query:
+    """What a clause means, as Whoosh's own queries: the word's form, its stems and
+    the text's stems of it, and longer words it begins (docs/architecture.md)."""
+    if clause.kind == "phrase":
+        return wq.Phrase("words", list(clause.forms))
+    if clause.kind == "prefix":
+        return wq.Prefix("words", clause.forms[0])
+    options: list[wq.Query] = [wq.Term("words", form) for form in clause.forms]
+    options += [wq.Term("words", STEM_MARK + form) for form in clause.forms]
+    if clause.expands_to_prefix:
+        options.append(wq.Prefix("words", clause.forms[0]))
+    return wq.Or(options)
+
+
 @pytest.mark.parametrize(
     "query",
     ["forklift", "forkl*", '"battery charger"', "forklift battery", "batteries", "lader"],
 )
-def test_the_counted_matches_are_the_ranked_querys_matches(query: str) -> None:
+def test_the_counted_matches_are_what_the_query_means(query: str) -> None:
     backend = WhooshBackend()
-    texts = [
-        "forklift battery charger",
-        "forklifts and batteries",
-        "charger battery",
-        "ny lader til truck",
-        "laderen er byttet",
-        "battery forklift",
-    ]
-    backend.rebuild(_item(number, text, ["internal"]) for number, text in enumerate(texts))
+    backend.rebuild(_item(number, text, ["internal"]) for number, text in enumerate(TEXTS))
     parsed = parse_query(query)
     searcher = _read_toc_retrying(backend._open().searcher)
     with searcher:
         for leaf, _base in searcher.leaf_searchers():
-            counted = _matching_docs(leaf, parsed, backend.term_docs)
-            ranked = set(wq.And([_clause_query(clause) for clause in parsed.clauses]).docs(leaf))
-            assert counted == ranked
+            terms = [_clause_terms(leaf.reader(), clause) for clause in parsed.clauses]
+            counted = _matching_docs(leaf, parsed, terms, backend.term_docs)
+            meant = set(wq.And([_meaning(clause) for clause in parsed.clauses]).docs(leaf))
+            assert counted == meant
             assert counted  # every query above matches something
+
+
+@pytest.mark.parametrize("query", ["forklift", "battery charger", "lader", "forkl*"])
+def test_the_ranking_gives_whooshs_own_bm25_scores_to_the_visible_matches(query: str) -> None:
+    """The backend scores only the matches the user may see, from cached postings;
+    the scores are those Whoosh's BM25F gives the same weighted terms."""
+    backend = WhooshBackend()
+    acls = (["internal"], ["user:9"])
+    backend.rebuild(_item(number, text, acls[number % 2]) for number, text in enumerate(TEXTS * 3))
+    parsed = parse_query(query)
+    page = backend.search(parsed, terms=["internal"], filters=Filters(), offset=0, limit=50)
+    searcher = _read_toc_retrying(backend._open().searcher)
+    with searcher:
+        reader = searcher.reader()
+        weighted: dict[str, float] = {}
+        for clause in parsed.clauses:
+            for term, boost in _clause_terms(reader, clause).items():
+                weighted[term] = weighted.get(term, 0.0) + boost
+        visible = set(wq.Term("acl", "internal").docs(searcher)) & set(
+            wq.And([_meaning(clause) for clause in parsed.clauses]).docs(searcher)
+        )
+        whoosh_ranked = searcher.search(
+            wq.Or([wq.Term("words", term, boost=boost) for term, boost in weighted.items()]),
+            filter=visible,
+            limit=None,
+            optimize=False,
+        )
+        expected = {int(hit["key"].partition(":")[2]): hit.score for hit in whoosh_ranked}
+    assert page.total == len(visible) > 0
+    assert {hit.object_id: hit.score for hit in page.hits} == pytest.approx(expected)
+    assert all(number % 2 == 0 for number in expected)  # only the shared ones
+    scores = [hit.score for hit in page.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.postgres
+def test_postgres_applies_the_permission_filter_inside_the_text_index_scan() -> None:
+    """One GIN index on (vector, acl): a partner's search finds exactly the entries
+    shared with them, and the acl is a condition of the index scan, so entries they
+    may not see are not read from the table."""
+    from kb_documents.search.backends.postgres import TABLE, PostgresBackend, tsquery_literal
+
+    backend = PostgresBackend()
+    acls = (["internal"], ["internal", "partner:7"], ["user:3"], ["team:2", "user:4"])
+    backend.rebuild(
+        _item(number, f"forklift battery {number}", acls[number % 4]) for number in range(200)
+    )
+
+    def found(terms: list[str]) -> tuple[int, set[int]]:
+        page = backend.search(
+            parse_query("forklift"), terms=terms, filters=Filters(), offset=0, limit=500
+        )
+        return page.total, {hit.object_id for hit in page.hits}
+
+    shared = {number for number in range(200) if number % 4 == 1}
+    assert found(["partner:7"]) == (50, shared)
+    assert found(["user:3"]) == (50, {number for number in range(200) if number % 4 == 2})
+    assert found(["partner:8"]) == (0, set())
+    assert found(["internal", "user:4", "team:2"])[0] == 150
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT id FROM {TABLE} "  # noqa: S608 -- our table name
+            "WHERE acl && %s::varchar[] AND vector @@ %s::tsquery",
+            [["partner:7"], tsquery_literal(parse_query("forklift"))],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "kb_searchentry_vector_acl_gin" in plan
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "acl &&" in index_condition and "vector @@" in index_condition
+
+
+def test_the_cached_posting_weights_are_whooshs_over_many_blocks() -> None:
+    """Whoosh stores postings in blocks of up to 128: the weights read a block at a
+    time are the ones its matcher gives one by one (a title word weighs more)."""
+    backend = WhooshBackend()
+    backend.rebuild(
+        _item(number, "forklift " * (number % 3) + "battery", ["internal"]) for number in range(400)
+    )
+    searcher = _read_toc_retrying(backend._open().searcher)
+    with searcher:
+        for leaf, _base in searcher.leaf_searchers():
+            reader = leaf.reader()
+            for term in ("forklift", "battery", "item", "~batteri"):
+                one_by_one = {}
+                postings = reader.postings("words", term)
+                assert all(hasattr(postings, name) for name in _BLOCK_READER)
+                while postings.is_active():
+                    one_by_one[postings.id()] = postings.weight()
+                    postings.next()
+                assert len(one_by_one) > 128
+                assert _posting_weights(reader, "words", term) == one_by_one

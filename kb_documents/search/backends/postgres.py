@@ -166,13 +166,10 @@ class PostgresBackend(SearchBackend):
         if not terms or limit <= 0:
             return HitPage(0, [])
         # The permission filter is a condition of the same query (acl && terms), so
-        # the count and every page hold only what the user may see. It is checked on
-        # the rows the text index finds, not through the acl index: for staff it
-        # matches nearly every row, and the planner, costing both, would rather walk
-        # the acl index (or the table) and test `@@` on every row, reading each
-        # row's vector, which is what takes the time. (coalesce() keeps the acl
-        # index out of the plan.)
-        conditions = ["coalesce(acl && %s::varchar[], false)"]
+        # the count and every page hold only what the user may see. The GIN index
+        # on (vector, acl) (migration 0003) applies it inside the index scan, with
+        # the text match: rows the user may not see are not read.
+        conditions = ["acl && %s::varchar[]"]
         params: list[Any] = [terms]
         for column, values in (
             ("kind", filters.kinds),

@@ -7,13 +7,14 @@ reads the last committed table of contents. A commit in another process deletes 
 table it replaces, so a reader that listed the directory just before that commit can
 find its file gone: reads of the table retry (_read_toc_retrying) instead of failing.
 
-Terms arrive pre-analyzed (kb_documents.search.analysis), space-separated, so the
-fields only split on spaces: the index holds exactly what the PostgreSQL backend holds.
+Terms arrive pre-analyzed (kb_documents.search.analysis) and go into one field as
+they are (PreAnalyzed): the index holds exactly what the PostgreSQL backend holds.
 """
 
 from __future__ import annotations
 
 import fcntl
+import heapq
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.analysis import Analyzer, Token
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
@@ -46,11 +47,54 @@ from kb_documents.search.query import Clause, ParsedQuery
 logger = logging.getLogger(__name__)
 
 WRITE_LOCK_TIMEOUT = 15.0
+# The layout of this backend's fields, part of the index name with SCHEMA_VERSION:
+# a new layout is a new index, built on first use like a new schema version (2: one
+# "words" field instead of title, text and stems).
+FIELDS_VERSION = 2
 REBUILD_BATCH = 500
 
 
+# One field, "words", holds a text's word forms and, at the same positions, their
+# stems marked with "~" (as in the PostgreSQL vector): a query word then names a
+# handful of posting lists, not one per field. Where a word stood (title or text)
+# and what it is (form or stem) is the posting's weight, as PostgreSQL's lexeme
+# weights A/B/C/D: the title counts three times, a stem less than a form.
+TITLE_FORM, TITLE_STEM = 3.0, 1.2
+TEXT_FORM, TEXT_STEM = 1.0, 0.4
+# Positions between the title and the text, so that no phrase runs across them.
+TITLE_GAP = 10
+_SECTION_BREAK = "\x1f"
+
+
+class PreAnalyzed(Analyzer):
+    """The analyzer of the "words" field: its value is already analyzed (see
+    _words_value): one group per position, the form and its "~stems" separated by
+    tabs, groups by spaces, the title's before a section break and the text's
+    after it. Yields each with its position and its weight."""
+
+    def __call__(  # type: ignore[override]
+        self, value: str, positions: bool = False, mode: str = "", **kwargs: Any
+    ) -> Iterable[Token]:
+        token = Token(positions=positions, mode=mode, **kwargs)
+        form_weight, stem_weight = TITLE_FORM, TITLE_STEM
+        position = 0
+        for group in value.split(" "):
+            if not group:
+                continue
+            if group == _SECTION_BREAK:
+                form_weight, stem_weight = TEXT_FORM, TEXT_STEM
+                position += TITLE_GAP
+                continue
+            for n, term in enumerate(group.split("\t")):
+                token.text = term
+                token.pos = position
+                token.boost = stem_weight if n else form_weight
+                token.stopped = False
+                yield token
+            position += 1
+
+
 def make_schema() -> Schema:
-    words = SpaceSeparatedTokenizer()
     return Schema(
         key=ID(stored=True, unique=True),
         kind=ID(stored=True),
@@ -58,15 +102,21 @@ def make_schema() -> Schema:
         account=ID,
         author=ID,
         channel=ID,
-        title=TEXT(analyzer=words, phrase=True, field_boost=3.0),
-        text=TEXT(analyzer=words, phrase=True),
-        stems=TEXT(analyzer=words, phrase=False, field_boost=0.4),
+        words=TEXT(analyzer=PreAnalyzed(), phrase=True),
     )
 
 
+def _group(token: Any) -> str:
+    return "\t".join((token.form, *(STEM_MARK + stem for stem in token.stems)))
+
+
+def _words_value(item: IndexItem) -> str:
+    title = " ".join(_group(token) for token in item.title_tokens())
+    text = " ".join(_group(token) for token in item.text_tokens())
+    return f"{title} {_SECTION_BREAK} {text}"
+
+
 def _fields(item: IndexItem) -> dict[str, str]:
-    title, text = item.title_tokens(), item.text_tokens()
-    stems = [stem for token in (*title, *text) for stem in token.stems]
     return {
         "key": item.key,
         "kind": item.kind,
@@ -74,81 +124,93 @@ def _fields(item: IndexItem) -> dict[str, str]:
         "account": str(item.account_id or ""),
         "author": str(item.author_id or ""),
         "channel": item.channel,
-        "title": " ".join(token.form for token in title),
-        "text": " ".join(token.form for token in text),
-        "stems": " ".join(stems),
+        "words": _words_value(item),
     }
 
 
-Weighted = tuple[str, str, float]  # field, term or prefix, boost
+STEM_MARK = "~"
+# A query word's exact form counts twice its stems and any stem of the text; the
+# longer words it is a prefix of, weakly.
+EXACT_BOOST, STEM_BOOST, PREFIX_BOOST = 2.0, 1.0, 0.2
 
 
-def _clause_terms(clause: Clause) -> tuple[list[Weighted], list[Weighted]]:
-    """(terms, prefixes): a word or prefix clause matches a document holding any of them.
-    Both the ranked query and the exact count (_matching_docs) are made from this list."""
-    if clause.kind == "prefix":
-        return [], [("title", clause.forms[0], 1.0), ("text", clause.forms[0], 1.0)]
-    exact, *stems = clause.forms
-    terms = [("title", exact, 2.0), ("text", exact, 2.0)]
-    terms.extend(("stems", form, 1.0) for form in clause.forms)
-    for stem in stems:
-        terms.extend([("title", stem, 1.0), ("text", stem, 1.0)])
-    prefixes = [("title", exact, 0.2), ("text", exact, 0.2)] if clause.expands_to_prefix else []
-    return terms, prefixes
+def _clause_terms(reader: IndexReader, clause: Clause) -> dict[str, float]:
+    """The terms of the "words" field a clause names, each once with the sum of its
+    boosts, only those the index holds: a document matches a word or prefix clause
+    when it holds any of them. Both the match sets and the ranking are made from
+    this. A phrase's terms are its words (the phrase itself is checked apart)."""
+    boosts: dict[str, float] = {}
 
+    def add(term: str, boost: float) -> None:
+        if ("words", term) in reader:
+            boosts[term] = boosts.get(term, 0.0) + boost
 
-def _clause_query(clause: Clause, reader: IndexReader | None = None) -> wq.Query:
-    """The ranked query of one clause. Given the reader, prefixes are expanded to the
-    words the index holds and every term appears once, with the sum of its boosts (the
-    same score: BM25 grows linearly with a term's boost), and terms the index does not
-    hold are left out: a word's exact form, its stems and its prefix mostly name the
-    same few posting lists, and each one left in is walked again for every match."""
+    def add_prefix(prefix: str, boost: float) -> None:
+        for word in reader.expand_prefix("words", prefix):
+            term = word.decode("utf-8") if isinstance(word, bytes) else word
+            boosts[term] = boosts.get(term, 0.0) + boost
+
     if clause.kind == "phrase":
-        return wq.Or(
-            [wq.Phrase("title", list(clause.forms)), wq.Phrase("text", list(clause.forms))]
-        )
-    terms, prefixes = _clause_terms(clause)
-    if reader is None:
-        return wq.Or(
-            [wq.Term(field, text, boost=boost) for field, text, boost in terms]
-            + [wq.Prefix(field, prefix, boost=boost) for field, prefix, boost in prefixes]
-        )
-    boosts: dict[tuple[str, str], float] = {}
-    for field, text, boost in terms:
-        if (field, text) in reader:
-            boosts[field, text] = boosts.get((field, text), 0.0) + boost
-    for field, prefix, boost in prefixes:
-        for word in reader.expand_prefix(field, prefix):
-            text = word.decode("utf-8") if isinstance(word, bytes) else word
-            boosts[field, text] = boosts.get((field, text), 0.0) + boost
-    if not boosts:
-        return wq.NullQuery
-    return wq.Or([wq.Term(field, text, boost=boost) for (field, text), boost in boosts.items()])
+        for form in clause.forms:
+            add(form, STEM_BOOST)
+    elif clause.kind == "prefix":
+        add_prefix(clause.forms[0], STEM_BOOST)
+    else:
+        exact, *stems = clause.forms
+        add(exact, EXACT_BOOST)
+        for stem in stems:
+            add(stem, STEM_BOOST)
+        for form in clause.forms:
+            add(STEM_MARK + form, STEM_BOOST)
+        if clause.expands_to_prefix:
+            add_prefix(exact, PREFIX_BOOST)
+    return boosts
 
 
-def _posting_docs(reader: IndexReader, field: str, text: str | bytes) -> Iterable[int]:
-    """The segment-local docnums holding the term (deleted documents left out)."""
+def _posting_weights(reader: IndexReader, field: str, text: str) -> dict[int, float]:
+    """The segment-local docnums holding the term, with the term's weight in each
+    (deleted documents included: they are taken out where counted and ranked)."""
     try:
-        return reader.postings(field, text).all_ids()
+        postings = reader.postings(field, text)
     except TermNotFound:
-        return ()
+        return {}
+    weights: dict[int, float] = {}
+    if all(hasattr(postings, name) for name in _BLOCK_READER):
+        # Whoosh's own posting reader decodes a block (up to 128 postings) at a
+        # time into arrays: taking them whole avoids two Python calls a posting,
+        # most of the time a common word's first query in a process takes.
+        while postings.is_active():
+            postings._read_ids()
+            postings._read_weights()
+            weights.update(zip(postings._ids, postings._weights, strict=True))
+            postings._next_block()
+        return weights
+    # (Not items_as("weight"): with positions stored it gives the number of
+    # occurrences, not their summed weights.)
+    while postings.is_active():
+        weights[postings.id()] = postings.weight()
+        postings.next()
+    return weights
 
 
-def _clause_docs(leaf: Searcher, reader: IndexReader, clause: Clause, cache: TermDocs) -> set[int]:
+# What _posting_weights reads of Whoosh's W3LeafMatcher (Whoosh-Reloaded 2.7).
+_BLOCK_READER = ("_read_ids", "_read_weights", "_ids", "_weights", "_next_block")
+
+
+def _clause_docs(
+    leaf: Searcher, reader: IndexReader, clause: Clause, terms: dict[str, float], cache: TermDocs
+) -> set[int]:
     if clause.kind == "phrase":
-        return set(_clause_query(clause).docs(leaf))
-    terms, prefixes = _clause_terms(clause)
+        return set(wq.Phrase("words", list(clause.forms)).docs(leaf))
     docs: set[int] = set()
-    for field, text, _boost in terms:
-        docs.update(cache.get(reader, field, text))
-    for field, prefix, _boost in prefixes:
-        for word in reader.expand_prefix(field, prefix):
-            text = word.decode("utf-8") if isinstance(word, bytes) else word
-            docs.update(cache.get(reader, field, text))
+    for term in terms:
+        docs.update(cache.get(reader, "words", term).keys())
     return docs
 
 
-def _matching_docs(leaf: Searcher, query: ParsedQuery, cache: TermDocs) -> set[int]:
+def _matching_docs(
+    leaf: Searcher, query: ParsedQuery, terms: list[dict[str, float]], cache: TermDocs
+) -> set[int]:
     """The segment-local docnums matching every clause, unranked (sets, not matchers:
     several times faster than walking Whoosh's matcher tree for an exact count)."""
     reader = leaf.reader()
@@ -158,8 +220,8 @@ def _matching_docs(leaf: Searcher, query: ParsedQuery, cache: TermDocs) -> set[i
         deleted = reader.is_deleted
         return {docnum for docnum in range(reader.doc_count_all()) if not deleted(docnum)}
     found: set[int] | None = None
-    for clause in query.clauses:
-        docs = _clause_docs(leaf, reader, clause, cache)
+    for clause, clause_terms in zip(query.clauses, terms, strict=True):
+        docs = _clause_docs(leaf, reader, clause, clause_terms, cache)
         found = docs if found is None else found & docs
         if not found:
             return set()
@@ -169,44 +231,105 @@ def _matching_docs(leaf: Searcher, query: ParsedQuery, cache: TermDocs) -> set[i
     return found or set()
 
 
-# About 63 bytes a docnum in a frozenset: at most ~160 MB of posting lists per process.
-TERM_DOCS_BUDGET = 2_500_000
+# BM25's parameters, Whoosh's defaults.
+BM25_B, BM25_K1 = 0.75, 1.2
+
+
+def _ranked(
+    searcher: Searcher,
+    leaf: Searcher,
+    docs: set[int],
+    terms: dict[str, float],
+    cache: TermDocs,
+) -> dict[int, float]:
+    """BM25 scores of `docs` (segment-local docnums, all of them matches the user
+    may see) over the query's terms, each times its boost: the score Whoosh's BM25F
+    gives the same terms, computed only for these documents, from the cached
+    posting weights, instead of walking Whoosh's matcher tree over every posting
+    of every term (which, for a common word, costs tens of milliseconds in its
+    block-quality bookkeeping alone)."""
+    reader = leaf.reader()
+    scores = dict.fromkeys(docs, 0.0)
+    if not terms or not docs:
+        return scores
+    average = searcher.avg_field_length("words") or 1.0
+    lengths = cache.lengths(reader)
+    norm_base, norm_length = BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / average
+    for term, boost in terms.items():
+        postings = cache.get(reader, "words", term)
+        held = docs & postings.keys() if len(postings) > len(docs) else postings.keys() & docs
+        if not held:
+            continue
+        factor = boost * searcher.idf("words", term) * (BM25_K1 + 1)
+        for docnum in held:
+            length = lengths.get(docnum)
+            if length is None:
+                length = lengths[docnum] = reader.doc_field_length(docnum, "words", 1)
+            weight = postings[docnum]
+            scores[docnum] += factor * weight / (weight + norm_base + norm_length * length)
+    return scores
+
+
+# About 100 bytes a docnum in a dict: at most ~160 MB of posting lists per process.
+TERM_DOCS_BUDGET = 1_600_000
 
 
 class TermDocs:
-    """The docnums of one term (``acl:internal``, ``kind:note``, ``text:faktura``) in
-    one segment, kept between queries, the least recently used dropped first beyond
+    """The docnums of one term (``acl:internal``, ``kind:note``, ``words:faktura``)
+    in one segment, with the term's weight in each, and the segment's document
+    lengths, kept between queries, the least recently used dropped first beyond
     TERM_DOCS_BUDGET docnums. A Whoosh segment never changes once written (an update
     adds the document to a new segment and marks the old docnum deleted), so an entry
     stays right as long as its segment exists; entries of merged-away segments age
     out. A docnum deleted later stays in its entry, harmlessly: deletions are taken
-    out of every count (see _matching_docs) and every ranked hit (Whoosh's matchers)."""
+    out of every match set (see _matching_docs), and only those are counted and
+    ranked."""
 
     def __init__(self, budget: int = TERM_DOCS_BUDGET) -> None:
         self.budget = budget
         self.held = 0
-        self._entries: OrderedDict[tuple[str, str, str], frozenset[int]] = OrderedDict()
+        # key -> (the docnums' values, the docnums it is held in the budget as)
+        self._entries: OrderedDict[tuple[str, str, str], tuple[dict[int, Any], int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, reader: IndexReader, field: str, value: str) -> frozenset[int]:
+    def get(self, reader: IndexReader, field: str, value: str) -> dict[int, float]:
         segment = reader.segment()
         if segment is None:
-            return frozenset(_posting_docs(reader, field, value))
+            return _posting_weights(reader, field, value)
         key = (segment.segment_id(), field, value)
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return found
-        found = frozenset(_posting_docs(reader, field, value))
+                return found[0]
+        weights = _posting_weights(reader, field, value)
+        return self._keep(key, weights, len(weights))
+
+    def lengths(self, reader: IndexReader) -> dict[int, int]:
+        """The "words" length of each document of the segment, filled in as they are
+        ranked (reading one costs microseconds, and a common word ranks thousands),
+        held in the budget as if full."""
+        segment = reader.segment()
+        if segment is None:
+            return {}
+        key = (segment.segment_id(), "", "lengths")
         with self._lock:
-            if key not in self._entries:
-                self._entries[key] = found
-                self.held += len(found)
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found[0]
+        return self._keep(key, {}, reader.doc_count_all())
+
+    def _keep(self, key: tuple[str, str, str], values: dict[int, Any], size: int) -> dict:
+        with self._lock:
+            if key in self._entries:  # another thread read it meanwhile
+                return self._entries[key][0]
+            self._entries[key] = (values, size)
+            self.held += size
             while self.held > self.budget and len(self._entries) > 1:
-                _key, dropped = self._entries.popitem(last=False)
-                self.held -= len(dropped)
-        return found
+                _key, (_values, dropped) = self._entries.popitem(last=False)
+                self.held -= dropped
+        return values
 
 
 _T = TypeVar("_T")
@@ -231,7 +354,7 @@ class WhooshBackend(SearchBackend):
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = Path(directory or settings.SEARCH_INDEX_DIR)
-        self.indexname = f"hub_v{SCHEMA_VERSION}"
+        self.indexname = f"hub_v{SCHEMA_VERSION}w{FIELDS_VERSION}"
         self._index: whoosh_index.Index | None = None
         # One open searcher per thread (Whoosh's readers are not shared across
         # threads), refreshed when another commit, in any process, made a new
@@ -374,36 +497,41 @@ class WhooshBackend(SearchBackend):
         if not terms or limit <= 0:
             return HitPage(0, [])
         searcher = self._searcher()
-        visible = self._visible_docs(searcher, query, terms, filters)
-        if len(visible) <= offset:
-            return HitPage(len(visible), [])
-        # Ranking sees only the visible documents (Whoosh's `filter=`, a docnum set);
-        # the count is that set's size. (Whoosh's own count of a top-N search drops
-        # matches its optimizations skipped.) Every visible document matches every
-        # clause, so ranking them by the union of the clauses' terms gives each the
-        # score the intersection would (both add up the matching terms' scores), and a
-        # union is walked with Whoosh's block-quality skipping, an intersection of
-        # unions is not.
-        reader = searcher.reader()
-        ranked: list[wq.Query] = []
-        for clause in query.clauses:
-            part = _clause_query(clause, reader)
-            ranked.extend(part.subqueries if isinstance(part, wq.Or) else [part])
-        main = wq.Or(ranked) if ranked else wq.Every()
-        results = searcher.search(main, limit=offset + limit, filter=visible)
+        # Per segment: the matches the user may see (exact, so the count is their
+        # number), then BM25 scores for those only; the page is the best of all.
+        scored: list[tuple[float, int]] = []
+        for leaf, base in searcher.leaf_searchers():
+            reader = leaf.reader()
+            clause_terms = [_clause_terms(reader, clause) for clause in query.clauses]
+            visible = self._visible_docs(leaf, query, clause_terms, terms, filters)
+            ranked_terms: dict[str, float] = {}
+            for clause in clause_terms:
+                for term, boost in clause.items():
+                    ranked_terms[term] = ranked_terms.get(term, 0.0) + boost
+            scores = _ranked(searcher, leaf, visible, ranked_terms, self.term_docs)
+            scored.extend((score, base + docnum) for docnum, score in scores.items())
+        if len(scored) <= offset:
+            return HitPage(len(scored), [])
+        # Best score first; among equal scores the older document (lower docnum).
+        page = heapq.nsmallest(offset + limit, scored, key=lambda hit: (-hit[0], hit[1]))
         hits = []
-        for position in range(offset, min(offset + limit, results.scored_length())):
-            stored = results[position]
-            kind, _, object_id = stored["key"].partition(":")
-            hits.append(Hit(kind, int(object_id), float(results.score(position) or 0.0)))
-        return HitPage(len(visible), hits)
+        for score, docnum in page[offset:]:
+            kind, _, object_id = searcher.stored_fields(docnum)["key"].partition(":")
+            hits.append(Hit(kind, int(object_id), score))
+        return HitPage(len(scored), hits)
 
     def _visible_docs(
-        self, searcher: Searcher, query: ParsedQuery, terms: list[str], filters: Filters
+        self,
+        leaf: Searcher,
+        query: ParsedQuery,
+        clause_terms: list[dict[str, float]],
+        terms: list[str],
+        filters: Filters,
     ) -> set[int]:
-        """The docnums matching the query that the user may see and the filters allow:
-        the matches of each segment, kept where they carry one of the user's terms (and
-        one value of each filter), by the cached sets of those terms."""
+        """The segment-local docnums matching the query that the user may see and
+        the filters allow: the segment's matches, kept where they carry one of the
+        user's terms (and one value of each filter), by the cached sets of those
+        terms."""
         restrictions = [("acl", list(terms))]
         for field, values in (
             ("kind", filters.kinds),
@@ -413,19 +541,16 @@ class WhooshBackend(SearchBackend):
         ):
             if values:
                 restrictions.append((field, [str(value) for value in values]))
-        visible: set[int] = set()
-        for leaf, base in searcher.leaf_searchers():
-            reader = leaf.reader()
-            docs = _matching_docs(leaf, query, self.term_docs)
-            for field, values in restrictions:
-                if not docs:
-                    break
-                kept: set[int] = set()
-                for value in values:
-                    kept.update(docs & self.term_docs.get(reader, field, value))
-                docs = kept
-            visible.update(docs if base == 0 else (base + docnum for docnum in docs))
-        return visible
+        reader = leaf.reader()
+        docs = _matching_docs(leaf, query, clause_terms, self.term_docs)
+        for field, values in restrictions:
+            if not docs:
+                break
+            kept: set[int] = set()
+            for value in values:
+                kept.update(docs & self.term_docs.get(reader, field, value).keys())
+            docs = kept
+        return docs
 
     def health(self) -> dict[str, Any]:
         index = self._open()
