@@ -30,6 +30,15 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system), in seconds. Unlike a
+    latency it hardly moves when other processes load the machine."""
+    # Fields 14 and 15 of /proc/<pid>/stat, counted after the command name (which
+    # may contain spaces, hence the split at its closing parenthesis).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

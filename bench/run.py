@@ -76,6 +76,8 @@ class ServerResult:
     deliveries: list[list[float]] = field(default_factory=list)
     missing: int = 0
     frame_bytes: int = 0
+    # CPU time of the server process(es) per message of the fan-out rows, in ms.
+    cpu_ms_per_message: float = 0.0
     write_ms: list[float] = field(default_factory=list)
     # The capacity row: (sockets, p99 in ms) at each step measured.
     steps: list[tuple[int, float]] = field(default_factory=list)
@@ -119,6 +121,9 @@ class Target:
     def rss_kib(self) -> int:
         return sum(procs.rss_kib(pid) for pid in self.pids)
 
+    def cpu_seconds(self) -> float:
+        return sum(procs.cpu_seconds(pid) for pid in self.pids)
+
 
 async def connect_fleet(target: Target, sockets: int) -> None:
     """Opens the sockets and measures the server's memory before and after."""
@@ -152,6 +157,7 @@ async def one_message(
 async def send_messages(targets: list[Target], args: argparse.Namespace) -> None:
     """Message by message, each server in turn (the order rotating), so that a busy
     moment of the machine falls on all of them alike."""
+    cpu_before = [target.cpu_seconds() for target in targets]
     for seq in range(WARMUP_MESSAGES + args.messages):
         shift = seq % len(targets)
         for target in targets[shift:] + targets[:shift]:
@@ -164,6 +170,11 @@ async def send_messages(targets: list[Target], args: argparse.Namespace) -> None
                 )
             )
     progress_done()
+    # Each server is idle while the others broadcast, so its CPU time over the whole
+    # run is its cost of the messages it sent.
+    for target, before in zip(targets, cpu_before, strict=True):
+        total = WARMUP_MESSAGES + args.messages
+        target.result.cpu_ms_per_message = (target.cpu_seconds() - before) * 1000 / total
 
 
 def p99_of(messages: list[list[float]]) -> float:
@@ -523,6 +534,11 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
             f"hub frame: {hub.frame_bytes} bytes; receive_message in its thread (write, commit, "
             f"doorbell; included in the hub's figures): median "
             f"{statistics.median(hub.write_ms):.1f} ms"
+        )
+        lines.append(
+            "server CPU per message (user + system, all its processes; robust to a busy "
+            "machine): "
+            + ", ".join(f"{k} {r.cpu_ms_per_message:.1f} ms" for k, r in results.items())
         )
         missing = {k: r.missing for k, r in results.items() if r.missing}
         lines.append(f"missing deliveries: {missing or 'none'}")

@@ -5,12 +5,18 @@ import os
 import autobahn.util
 from django.core.asgi import get_asgi_application
 
+from hub import twisted_tcp
+
 # autobahn (Daphne's websocket protocol) formats the arguments of a debug-log call for
 # every frame it sends, debug logging on or not, and colours them with click whenever
 # click is importable. The development environment has click (through schemathesis),
 # a deployment does not: with it, the colouring was about 7% of the Daphne process's
 # time in a 500-console fan-out (docs/performance.md). Log colours are for terminals.
 autobahn.util._HAS_CLICK = False
+
+# Daphne imports this module before it starts listening, so its connections are
+# accepted as hub.twisted_tcp.WriteThroughServer (send at once, queue only the rest).
+twisted_tcp.install()
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 # Django must be set up before anything imports models (the consumers do).
