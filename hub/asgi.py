@@ -3,6 +3,7 @@
 import os
 
 import autobahn.util
+import autobahn.websocket.protocol
 from django.core.asgi import get_asgi_application
 
 from hub import twisted_tcp
@@ -13,6 +14,15 @@ from hub import twisted_tcp
 # a deployment does not: with it, the colouring was about 7% of the Daphne process's
 # time in a 500-console fan-out (docs/performance.md). Log colours are for terminals.
 autobahn.util._HAS_CLICK = False
+
+
+def _type_name(method: object) -> str:
+    return f"<{getattr(method, '__qualname__', 'unknown')}>"
+
+
+# For the same thrown-away message autobahn names the sending method through
+# `inspect` (`hltype`), another 7% of that fan-out: a plain name does for a debug log.
+autobahn.websocket.protocol.hltype = _type_name
 
 # Daphne imports this module before it starts listening, so its connections are
 # accepted as hub.twisted_tcp.WriteThroughServer (send at once, queue only the rest).

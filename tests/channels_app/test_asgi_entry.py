@@ -30,3 +30,14 @@ def test_the_entry_point_loads_the_views_before_the_first_request() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert loaded.stdout.strip() == "True", loaded.stderr
+
+
+def test_autobahn_names_the_sending_method_cheaply_in_its_per_frame_debug_log() -> None:
+    """autobahn also names the method that sent each frame (for a debug-log call that
+    is thrown away with debug logging off) through `inspect`, about 7% of a fan-out;
+    the entry point gives it a plain name instead."""
+    importlib.import_module("hub.asgi")
+    from autobahn.websocket import protocol
+
+    name = protocol.hltype(protocol.WebSocketProtocol.sendData)
+    assert name == "<WebSocketProtocol.sendData>"
