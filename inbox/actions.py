@@ -133,6 +133,7 @@ def receive_message(
     redelivery_checked: bool = False,
     new_thread: bool = False,
     defer_events: bool = False,
+    savepoint: bool = True,
 ) -> Received:
     """An inbound message from any channel. A redelivery (same inbox and external id)
     returns the message stored the first time and writes nothing.
@@ -147,7 +148,13 @@ def receive_message(
     of the thread is skipped too.
 
     `defer_events`: the events are returned in `Received.pending_events` instead of
-    written; the caller must record them in the same transaction."""
+    written; the caller must record them in the same transaction.
+
+    `savepoint=False`: no savepoint around the write, for a caller whose own
+    transaction handles a failure as a whole (the mail sync stores a failed batch
+    again one mail per transaction). A race on the unique index then raises
+    IntegrityError instead of returning the other delivery's message: the caller's
+    transaction can run no more statements."""
     if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
@@ -155,7 +162,7 @@ def receive_message(
     try:
         # One token query instead of reading routing rules, SLA policies, calendars
         # and scoring settings for every message (hub.config_cache).
-        with config_cache.snapshot(), transaction.atomic():
+        with config_cache.snapshot(), transaction.atomic(savepoint=savepoint):
             return _receive(
                 inbox,
                 body_text=body_text,
@@ -173,7 +180,7 @@ def receive_message(
             )
     except IntegrityError:
         # Two deliveries of one message raced; the other one won.
-        existing = _existing_message(inbox, external_id) if external_id else None
+        existing = _existing_message(inbox, external_id) if external_id and savepoint else None
         if existing is None:
             raise
         return Received(existing, existing.conversation, created=False)

@@ -25,6 +25,7 @@ from hub.retry import next_attempt_at
 from inbox.actions import receive_message
 from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.delivery import mark_message_status
+from inbox.events import PendingEvent, record_events
 from inbox.models import Channel, Conversation, Direction, Inbox, Message, MessageStatus
 from mail import parsing
 from mail.models import FolderCheckpoint, Mailbox, MailMessage, OutboxItem, OutboxState
@@ -125,6 +126,26 @@ class _BatchLookups:
         return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
+@dataclass
+class _BatchWrites:
+    """What the mails of one batch write at its end rather than one statement per
+    mail: their events (one INSERT, which is also when the event-log lock is taken,
+    so it is held from the batch's end to its commit) and their Message-ID records
+    (one INSERT). Written before anything that records events or reads the records
+    itself (attachments, bounces, a flagged mail), so that events stay in order."""
+
+    events: list[PendingEvent] = field(default_factory=list)
+    records: list[MailMessage] = field(default_factory=list)
+
+    def flush(self) -> None:
+        if self.records:
+            MailMessage.objects.bulk_create(self.records)
+            self.records = []
+        if self.events:
+            record_events(self.events)
+            self.events = []
+
+
 def ingest_batch(
     mailbox: Mailbox, folder: str, uidvalidity: int, batch: list[FetchedMail]
 ) -> list[IngestResult]:
@@ -180,6 +201,7 @@ def _store_batch(
     if checkpoint.uidvalidity != uidvalidity:
         return [IngestResult(fetched.uid, "skipped") for fetched in batch]
     lookups = _BatchLookups.load([mail for mail in parsed if not isinstance(mail, str)])
+    writes = _BatchWrites()
     first_uid = checkpoint.last_uid
     results = []
     for fetched, mail in zip(batch, parsed, strict=True):
@@ -189,9 +211,11 @@ def _store_batch(
             continue
         checkpoint.last_uid = fetched.uid
         if isinstance(mail, str):
+            writes.flush()
             results.append(_store_flagged(mailbox, folder, fetched, mail))
         else:
-            results.append(_store(mailbox, folder, fetched, mail, lookups))
+            results.append(_store(mailbox, folder, fetched, mail, lookups, writes))
+    writes.flush()
     if checkpoint.last_uid != first_uid:
         checkpoint.save(update_fields=["last_uid", "updated_at"])
     return results
@@ -309,7 +333,12 @@ def _store(
     fetched: FetchedMail,
     mail: parsing.ParsedMail,
     lookups: _BatchLookups | None = None,
+    writes: _BatchWrites | None = None,
 ) -> IngestResult:
+    """`lookups` and `writes`: the mail is one of a batch (ingest_batch), stored in
+    the batch's transaction; its events and Message-ID record are written with the
+    batch's, and a failure fails the whole batch (no savepoint of its own), which is
+    then stored again one mail per transaction."""
     key = mail.key[:255]
     if lookups is not None:
         stored = lookups.records.get(key)
@@ -364,8 +393,10 @@ def _store(
         metadata=metadata,
         # Looked up in MailMessage under the folder's checkpoint lock: no stored copy.
         redelivery_checked=True,
+        defer_events=writes is not None,
+        savepoint=writes is None,
     )
-    MailMessage.objects.create(
+    record = MailMessage(
         key=key,
         message=received.message,
         mailbox=mailbox,
@@ -373,6 +404,14 @@ def _store(
         uid=fetched.uid,
         references=" ".join(mail.references[-20:]),
     )
+    if writes is not None:
+        writes.events.extend(received.pending_events)
+        writes.records.append(record)
+        if (received.created and kept) or mail.auto == "bounce":
+            # These record events of their own, after this message's.
+            writes.flush()
+    else:
+        record.save(force_insert=True)
     if lookups is not None:
         lookups.remember(key, received.message)
     if received.created and kept:
