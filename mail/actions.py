@@ -9,6 +9,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
@@ -22,6 +23,7 @@ from hub import config_cache
 from hub.actions import EmailInput, contacts_with_email, do_create_contact
 from hub.models import Contact, ContactEmail
 from hub.retry import next_attempt_at
+from hub.scoring import deal_value_read, open_deal_value_of_account
 from inbox.actions import receive_message
 from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.delivery import mark_message_status
@@ -97,6 +99,9 @@ class _BatchLookups:
     # id order, then this batch's, newer than any existing one.
     records: dict[str, tuple[tuple[int, int], Message]] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    # Contact id -> its account's open deal value, read with the contact: the lead
+    # score then counts a mail without a locking read (hub.scoring.record_interaction).
+    deal_values: dict[int, Decimal] = field(default_factory=dict)
 
     @classmethod
     def load(cls, mails: list[parsing.ParsedMail]) -> _BatchLookups:
@@ -112,10 +117,12 @@ class _BatchLookups:
         for email in (
             ContactEmail.objects.filter(address__in=addresses)
             .select_related("contact__account")
+            .annotate(open_deal_value=open_deal_value_of_account("contact__account_id"))
             .order_by("contact_id")
         ):
             # The contact of lowest id per address, as contacts_with_email(...).first().
             lookups.contacts.setdefault(email.address, email.contact)
+            lookups.deal_values[email.contact_id] = deal_value_read(email.open_deal_value)
         return lookups
 
     def remember(self, key: str, message: Message) -> None:
@@ -324,6 +331,8 @@ def _contact_for(mail: parsing.ParsedMail, lookups: _BatchLookups | None = None)
         return None
     if lookups is not None:
         lookups.contacts[address] = contact
+        # A new contact has no account, hence no deals.
+        lookups.deal_values[contact.pk] = deal_value_read(None)
     return contact
 
 
@@ -395,6 +404,11 @@ def _store(
         redelivery_checked=True,
         defer_events=writes is not None,
         savepoint=writes is None,
+        contact_deal_value=(
+            lookups.deal_values.get(contact.pk)
+            if lookups is not None and contact is not None
+            else None
+        ),
     )
     record = MailMessage(
         key=key,
