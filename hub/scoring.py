@@ -44,11 +44,17 @@ def _deal_value(value: Decimal | None) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-def _open_deal_value_of_account() -> Subquery:
-    """open_deal_value() as a subquery on a contact's account, to read it in the same
-    statement as the contact."""
+def deal_value_read(value: Decimal | None) -> Decimal:
+    """open_deal_value() from what `open_deal_value_of_account()` read."""
+    return _deal_value(value)
+
+
+def open_deal_value_of_account(account_field: str = "account_id") -> Subquery:
+    """open_deal_value() as a subquery on a contact's account (`account_field` names
+    the account's id from the query's model), to read it in the same statement as
+    the contact."""
     return Subquery(
-        Deal.objects.filter(account_id=OuterRef("account_id"), stage__in=OPEN_STAGES)
+        Deal.objects.filter(account_id=OuterRef(account_field), stage__in=OPEN_STAGES)
         .order_by()
         .values("account_id")
         .annotate(top=Max("value"))
@@ -110,28 +116,41 @@ def recompute_account_lead_scores(account: Account) -> None:
 @dataclass(frozen=True)
 class Interaction:
     """What recording an interaction computed: the new lead score, and the account's
-    open deal value when the score read it (routing reads the same value; None when
-    the score did not need it)."""
+    open deal value when the score read it or was given it (routing reads the same
+    value; None when neither happened)."""
 
     lead_score: int
     deal_value: Decimal | None
 
 
-def record_interaction(contact: Contact, at: datetime | None = None) -> Interaction:
+def record_interaction(
+    contact: Contact, at: datetime | None = None, *, deal_value: Decimal | None = None
+) -> Interaction:
     """A message from the contact arrived: count it and rescore, in the caller's
     transaction. The contact's row is locked while counting (two messages of one
-    contact at once each add one), then written once with count and score."""
+    contact at once each add one), then written once with count and score.
+
+    `deal_value`: the account's open deal value, read by the caller together with
+    the contact it passes (the mail sync reads its batch's contacts at once). The
+    count and score are then written by one UPDATE on condition that they are still
+    those read, without a locking read first; when another transaction changed them
+    meanwhile (the UPDATE waits for its lock, then finds them changed), the locking
+    read follows as without it."""
     at = at or timezone.now()
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return record_interaction(contact, at)
+            return record_interaction(contact, at, deal_value=deal_value)
     settings = scoring_settings()
+    if deal_value is not None:
+        counted = _count_if_unchanged(contact, at, settings, deal_value)
+        if counted is not None:
+            return counted
     locked = Contact.objects.select_for_update().filter(pk=contact.pk)
     deal_value = None
     if settings.deal_value_weight:
         # The deal value in the locking read: one statement instead of two.
         count, top = (
-            locked.annotate(open_deal_value=_open_deal_value_of_account())
+            locked.annotate(open_deal_value=open_deal_value_of_account())
             .values_list("interaction_count", "open_deal_value")
             .get()
         )
@@ -147,6 +166,29 @@ def record_interaction(contact: Contact, at: datetime | None = None) -> Interact
         lead_score=contact.lead_score,
     )
     return Interaction(contact.lead_score, deal_value)
+
+
+def _count_if_unchanged(
+    contact: Contact, at: datetime, settings: LeadScoring, deal_value: Decimal
+) -> Interaction | None:
+    """record_interaction() from the contact as the caller read it; None (and the
+    contact as it was) when its row no longer holds that count and score."""
+    seen_count, seen_score, seen_at = (
+        contact.interaction_count,
+        contact.lead_score,
+        contact.last_interaction_at,
+    )
+    contact.interaction_count = seen_count + 1
+    contact.last_interaction_at = at
+    score = compute_lead_score(contact, settings, deal_value=deal_value)
+    won = Contact.objects.filter(
+        pk=contact.pk, interaction_count=seen_count, lead_score=seen_score
+    ).update(interaction_count=seen_count + 1, last_interaction_at=at, lead_score=score)
+    if not won:
+        contact.interaction_count, contact.last_interaction_at = seen_count, seen_at
+        return None
+    contact.lead_score = score
+    return Interaction(score, deal_value)
 
 
 def on_deal_saved(deal: Deal) -> str:

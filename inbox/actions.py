@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -133,6 +134,8 @@ def receive_message(
     redelivery_checked: bool = False,
     new_thread: bool = False,
     defer_events: bool = False,
+    savepoint: bool = True,
+    contact_deal_value: Decimal | None = None,
 ) -> Received:
     """An inbound message from any channel. A redelivery (same inbox and external id)
     returns the message stored the first time and writes nothing.
@@ -147,7 +150,17 @@ def receive_message(
     of the thread is skipped too.
 
     `defer_events`: the events are returned in `Received.pending_events` instead of
-    written; the caller must record them in the same transaction."""
+    written; the caller must record them in the same transaction.
+
+    `savepoint=False`: no savepoint around the write, for a caller whose own
+    transaction handles a failure as a whole (the mail sync stores a failed batch
+    again one mail per transaction). A race on the unique index then raises
+    IntegrityError instead of returning the other delivery's message: the caller's
+    transaction can run no more statements.
+
+    `contact_deal_value`: the open deal value of `contact`'s account, read together
+    with `contact` by the caller; the lead score then counts the message without a
+    locking read of the contact (hub.scoring.record_interaction)."""
     if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
@@ -155,7 +168,7 @@ def receive_message(
     try:
         # One token query instead of reading routing rules, SLA policies, calendars
         # and scoring settings for every message (hub.config_cache).
-        with config_cache.snapshot(), transaction.atomic():
+        with config_cache.snapshot(), transaction.atomic(savepoint=savepoint):
             return _receive(
                 inbox,
                 body_text=body_text,
@@ -170,10 +183,11 @@ def receive_message(
                 metadata=metadata or {},
                 new_thread=new_thread,
                 defer_events=defer_events,
+                contact_deal_value=contact_deal_value,
             )
     except IntegrityError:
         # Two deliveries of one message raced; the other one won.
-        existing = _existing_message(inbox, external_id) if external_id else None
+        existing = _existing_message(inbox, external_id) if external_id and savepoint else None
         if existing is None:
             raise
         return Received(existing, existing.conversation, created=False)
@@ -206,6 +220,7 @@ def _receive(
     metadata: dict[str, Any],
     new_thread: bool,
     defer_events: bool,
+    contact_deal_value: Decimal | None = None,
 ) -> Received:
     now = timezone.now()
     # An existing conversation is locked first (then the contact, by the scoring):
@@ -222,7 +237,15 @@ def _receive(
     created = conversation is None
     # Routing (issue 7): lead scores count every inbound message, before routing reads them.
     scored_contact = contact or (conversation.contact if conversation is not None else None)
-    interaction = record_interaction(scored_contact, now) if scored_contact is not None else None
+    interaction = (
+        record_interaction(
+            scored_contact,
+            now,
+            deal_value=contact_deal_value if scored_contact is contact else None,
+        )
+        if scored_contact is not None
+        else None
+    )
     if created:
         conversation = Conversation(
             inbox=inbox,

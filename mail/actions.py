@@ -9,6 +9,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
@@ -22,9 +23,11 @@ from hub import config_cache
 from hub.actions import EmailInput, contacts_with_email, do_create_contact
 from hub.models import Contact, ContactEmail
 from hub.retry import next_attempt_at
+from hub.scoring import deal_value_read, open_deal_value_of_account
 from inbox.actions import receive_message
 from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.delivery import mark_message_status
+from inbox.events import PendingEvent, record_events
 from inbox.models import Channel, Conversation, Direction, Inbox, Message, MessageStatus
 from mail import parsing
 from mail.models import FolderCheckpoint, Mailbox, MailMessage, OutboxItem, OutboxState
@@ -96,6 +99,9 @@ class _BatchLookups:
     # id order, then this batch's, newer than any existing one.
     records: dict[str, tuple[tuple[int, int], Message]] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    # Contact id -> its account's open deal value, read with the contact: the lead
+    # score then counts a mail without a locking read (hub.scoring.record_interaction).
+    deal_values: dict[int, Decimal] = field(default_factory=dict)
 
     @classmethod
     def load(cls, mails: list[parsing.ParsedMail]) -> _BatchLookups:
@@ -111,10 +117,12 @@ class _BatchLookups:
         for email in (
             ContactEmail.objects.filter(address__in=addresses)
             .select_related("contact__account")
+            .annotate(open_deal_value=open_deal_value_of_account("contact__account_id"))
             .order_by("contact_id")
         ):
             # The contact of lowest id per address, as contacts_with_email(...).first().
             lookups.contacts.setdefault(email.address, email.contact)
+            lookups.deal_values[email.contact_id] = deal_value_read(email.open_deal_value)
         return lookups
 
     def remember(self, key: str, message: Message) -> None:
@@ -123,6 +131,26 @@ class _BatchLookups:
     def newest_record(self, keys: list[str]) -> Message | None:
         found = [self.records[key] for key in keys if key in self.records]
         return max(found, key=lambda pair: pair[0])[1] if found else None
+
+
+@dataclass
+class _BatchWrites:
+    """What the mails of one batch write at its end rather than one statement per
+    mail: their events (one INSERT, which is also when the event-log lock is taken,
+    so it is held from the batch's end to its commit) and their Message-ID records
+    (one INSERT). Written before anything that records events or reads the records
+    itself (attachments, bounces, a flagged mail), so that events stay in order."""
+
+    events: list[PendingEvent] = field(default_factory=list)
+    records: list[MailMessage] = field(default_factory=list)
+
+    def flush(self) -> None:
+        if self.records:
+            MailMessage.objects.bulk_create(self.records)
+            self.records = []
+        if self.events:
+            record_events(self.events)
+            self.events = []
 
 
 def ingest_batch(
@@ -180,6 +208,7 @@ def _store_batch(
     if checkpoint.uidvalidity != uidvalidity:
         return [IngestResult(fetched.uid, "skipped") for fetched in batch]
     lookups = _BatchLookups.load([mail for mail in parsed if not isinstance(mail, str)])
+    writes = _BatchWrites()
     first_uid = checkpoint.last_uid
     results = []
     for fetched, mail in zip(batch, parsed, strict=True):
@@ -189,9 +218,11 @@ def _store_batch(
             continue
         checkpoint.last_uid = fetched.uid
         if isinstance(mail, str):
+            writes.flush()
             results.append(_store_flagged(mailbox, folder, fetched, mail))
         else:
-            results.append(_store(mailbox, folder, fetched, mail, lookups))
+            results.append(_store(mailbox, folder, fetched, mail, lookups, writes))
+    writes.flush()
     if checkpoint.last_uid != first_uid:
         checkpoint.save(update_fields=["last_uid", "updated_at"])
     return results
@@ -300,6 +331,8 @@ def _contact_for(mail: parsing.ParsedMail, lookups: _BatchLookups | None = None)
         return None
     if lookups is not None:
         lookups.contacts[address] = contact
+        # A new contact has no account, hence no deals.
+        lookups.deal_values[contact.pk] = deal_value_read(None)
     return contact
 
 
@@ -309,7 +342,12 @@ def _store(
     fetched: FetchedMail,
     mail: parsing.ParsedMail,
     lookups: _BatchLookups | None = None,
+    writes: _BatchWrites | None = None,
 ) -> IngestResult:
+    """`lookups` and `writes`: the mail is one of a batch (ingest_batch), stored in
+    the batch's transaction; its events and Message-ID record are written with the
+    batch's, and a failure fails the whole batch (no savepoint of its own), which is
+    then stored again one mail per transaction."""
     key = mail.key[:255]
     if lookups is not None:
         stored = lookups.records.get(key)
@@ -364,8 +402,15 @@ def _store(
         metadata=metadata,
         # Looked up in MailMessage under the folder's checkpoint lock: no stored copy.
         redelivery_checked=True,
+        defer_events=writes is not None,
+        savepoint=writes is None,
+        contact_deal_value=(
+            lookups.deal_values.get(contact.pk)
+            if lookups is not None and contact is not None
+            else None
+        ),
     )
-    MailMessage.objects.create(
+    record = MailMessage(
         key=key,
         message=received.message,
         mailbox=mailbox,
@@ -373,6 +418,14 @@ def _store(
         uid=fetched.uid,
         references=" ".join(mail.references[-20:]),
     )
+    if writes is not None:
+        writes.events.extend(received.pending_events)
+        writes.records.append(record)
+        if (received.created and kept) or mail.auto == "bounce":
+            # These record events of their own, after this message's.
+            writes.flush()
+    else:
+        record.save(force_insert=True)
     if lookups is not None:
         lookups.remember(key, received.message)
     if received.created and kept:

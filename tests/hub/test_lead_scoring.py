@@ -10,11 +10,13 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hub.actions import do_save_deal
 from hub.models import Account, Contact, Deal, DealStage, LeadScoring, Tag, Task
-from hub.scoring import compute_lead_score
+from hub.scoring import compute_lead_score, record_interaction
 from tests.conftest import login_client
 from tests.factories import Personas
 from tests.inbox_fixtures import inbound, make_inbox
@@ -95,6 +97,39 @@ def test_an_inbound_message_counts_as_an_interaction_and_rescores(people: Person
     contact.refresh_from_db()
     assert contact.interaction_count == 2
     assert contact.lead_score == 20  # 2/4 of 20 + a fresh interaction's 10
+
+
+def test_a_contact_read_with_its_deal_value_is_counted_in_one_statement() -> None:
+    only(
+        interactions_weight=20,
+        interactions_full_at=4,
+        deal_value_weight=40,
+        deal_value_full_at=Decimal("10000"),
+    )
+    contact = customer(interactions=1)
+    Deal.objects.create(title="Big", account=contact.account, value=Decimal("5000"))
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        interaction = record_interaction(contact, deal_value=Decimal("5000.00"))
+
+    on_contacts = [q["sql"] for q in queries.captured_queries if '"hub_contact"' in q["sql"]]
+    assert [sql.split()[0] for sql in on_contacts] == ["UPDATE"], on_contacts
+    contact.refresh_from_db()
+    assert contact.interaction_count == 2
+    assert contact.lead_score == interaction.lead_score == 30  # 2/4 of 20 + half of 40
+
+
+def test_a_count_read_before_another_message_arrived_is_not_lost() -> None:
+    only(interactions_weight=20, interactions_full_at=4)
+    contact = customer(interactions=1)
+    read_early = Contact.objects.select_related("account").get(pk=contact.pk)
+    record_interaction(contact)  # another message of the contact, in the meantime
+
+    interaction = record_interaction(read_early, deal_value=Decimal("0"))
+
+    contact.refresh_from_db()
+    assert contact.interaction_count == read_early.interaction_count == 3
+    assert contact.lead_score == interaction.lead_score == 15
 
 
 def test_saving_a_deal_rescores_the_accounts_contacts() -> None:

@@ -176,3 +176,32 @@ def test_a_mail_that_breaks_its_batch_is_flagged_alone_and_the_others_are_stored
     assert FolderCheckpoint.objects.get(mailbox=mailbox).last_uid == 5
     worker.run_once()
     assert Message.objects.count() == 5
+
+
+def test_a_batchs_events_are_in_mail_order_with_attachments_after_their_message(
+    make_mailbox: MakeMailbox, dovecot: Dovecot
+) -> None:
+    """The batch writes its mails' events at its end, except before a mail's
+    attachments, whose message.updated must follow that mail's message.created."""
+    mailbox = make_mailbox()
+    first, last = mails(2)
+    dovecot.deliver(
+        mailbox.imap_user, first, corpus.alternative_with_attachment("<quote@fjord.test>"), last
+    )
+
+    worker.run_once()
+
+    stored = list(Message.objects.order_by("id").values_list("pk", "conversation_id"))
+    assert len(stored) == 3
+    expected = []
+    for message_id, conversation_id in stored:
+        expected += [("conversation.created", conversation_id), ("message.created", message_id)]
+    expected.insert(4, ("message.updated", stored[1][0]))
+    logged = [
+        (
+            event.type,
+            event.data["message"]["id"] if "message" in event.data else event.conversation_id,
+        )
+        for event in Event.objects.order_by("id")
+    ]
+    assert logged == expected
