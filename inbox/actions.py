@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from hub import config_cache
 from hub.actions import record_audit
-from hub.models import Contact, PartnerOrganization, User
+from hub.models import Contact, PartnerOrganization, Team, User
 from hub.scoring import record_interaction
 from inbox import outbound
 from inbox.assignment import drain_after_commit
@@ -133,6 +133,7 @@ def receive_message(
     redelivery_checked: bool = False,
     new_thread: bool = False,
     defer_events: bool = False,
+    team: Team | None = None,
 ) -> Received:
     """An inbound message from any channel. A redelivery (same inbox and external id)
     returns the message stored the first time and writes nothing.
@@ -147,7 +148,11 @@ def receive_message(
     of the thread is skipped too.
 
     `defer_events`: the events are returned in `Received.pending_events` instead of
-    written; the caller must record them in the same transaction."""
+    written; the caller must record them in the same transaction.
+
+    `team`: a new conversation's team, already decided by
+    `routing.team_for_new_conversation` (a call rang that team before its
+    conversation was written); routing runs as usual but keeps that team."""
     if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
@@ -170,6 +175,7 @@ def receive_message(
                 metadata=metadata or {},
                 new_thread=new_thread,
                 defer_events=defer_events,
+                team=team,
             )
     except IntegrityError:
         # Two deliveries of one message raced; the other one won.
@@ -206,6 +212,7 @@ def _receive(
     metadata: dict[str, Any],
     new_thread: bool,
     defer_events: bool,
+    team: Team | None,
 ) -> Received:
     now = timezone.now()
     # An existing conversation is locked first (then the contact, by the scoring):
@@ -243,6 +250,7 @@ def _receive(
             save=False,
             # The scoring has just read it: the same value, not read again.
             deal_value=interaction.deal_value if interaction is not None else None,
+            team=team,
         )
         apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
         conversation.save()
