@@ -1,6 +1,7 @@
 """Calls: incoming (Twilio or any PBX), their progress, voicemail, and the pop's
-"who is this caller" answers. Each action is one transaction with its events, so a
-webhook that fails half-way leaves nothing behind and a retry starts clean."""
+"who is this caller" answers. Each transaction writes its rows with their events, so
+a webhook that fails half-way leaves no half-written transaction and a retry finishes
+the rest (an incoming call is two: the pop, then the conversation)."""
 
 from __future__ import annotations
 
@@ -90,12 +91,10 @@ class IncomingCall:
 
 
 def _locked_call(source: str, sid: str) -> Call | None:
-    return (
-        Call.objects.select_for_update(of=("self",))
-        .select_related("team", "conversation", "contact")
-        .filter(source=source, sid=sid)
-        .first()
-    )
+    # No joins: nearly every delivery is a new call, found absent, and a statement
+    # with three joined models took a sixth of the pop's transaction to build (py-spy
+    # of the benchmark). A retry loads the call's team and contact when it needs them.
+    return Call.objects.select_for_update().filter(source=source, sid=sid).first()
 
 
 @config_cache.snapshot()
@@ -202,15 +201,19 @@ def _open_conversation(inbox: Inbox, call: Call, contact: Contact | None) -> Non
     `call:<source>:<sid>`, routed like any new conversation into the team the call
     rang), linked to the call. `call` is updated in place."""
     # The call's lock: a retry racing this delivery waits here, then finds the link.
-    linked = (
+    linked, contact_id = (
         Call.objects.select_for_update(of=("self",))
         .filter(pk=call.pk)
-        .values_list("conversation_id", flat=True)
+        .values_list("conversation_id", "contact_id")
         .get()
     )
     if linked is not None:
         call.conversation_id = linked
         return
+    if contact_id != (contact.pk if contact is not None else None):
+        # An agent saved or picked the caller from the pop in between (_link_call).
+        contact = Contact.objects.filter(pk=contact_id).first() if contact_id else None
+        call.contact = contact
     if inbox.pk != call.inbox_id:
         inbox = call.inbox
     label = contact.name if contact is not None else (call.customer_e164 or "Unknown caller")

@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from hub.actions import PhoneInput, do_create_contact
-from hub.models import Account, Deal, Tag, Task
+from hub.models import Account, Contact, Deal, Tag, Task
 from inbox.models import AgentPresence, Conversation, Event, Inbox, Message
 from telephony.actions import calls as call_actions
 from telephony.models import AgentLine, Call
@@ -292,6 +292,31 @@ def test_a_retried_call_writes_its_conversation_into_the_team_it_rang(
     conversation = Conversation.objects.get()
     assert Call.objects.get().team == conversation.team == people.support
     assert "the call already rang team Support: team Support" in conversation.routing_trace
+
+
+def test_a_caller_saved_from_the_pop_before_the_conversation_is_written_is_its_contact(
+    people: Personas, phone_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent saves the unknown caller between the pop's commit and the conversation's
+    write: the conversation belongs to the saved contact."""
+    online(people.agent)
+    open_conversation = call_actions._open_conversation
+    saved: list[Contact] = []
+
+    def agent_saves_the_caller_first(inbox: Inbox, call: Call, contact: Any) -> None:
+        popped = Call.objects.get(pk=call.pk)
+        saved.append(
+            call_actions.do_create_contact_for_call(popped, name="Harriet", by=people.agent)
+        )
+        open_conversation(inbox, call, contact)
+
+    monkeypatch.setattr(call_actions, "_open_conversation", agent_saves_the_caller_first)
+    twiml(twilio_post(VOICE, call_params()))
+
+    conversation = Conversation.objects.get()
+    assert conversation.contact == saved[0]
+    assert Call.objects.get().contact == saved[0]
+    assert Message.objects.get().sender_name == "Harriet"
 
 
 def test_the_screen_pop_costs_the_same_few_queries_however_busy_the_contact_is(
