@@ -7,6 +7,7 @@ calls `on_deal_saved`). The weights live in the admin-edited `LeadScoring` row.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -121,6 +122,17 @@ class Interaction:
 
     lead_score: int
     deal_value: Decimal | None
+
+
+def lead_score_after_interaction(contact: Contact, at: datetime | None = None) -> int:
+    """The score record_interaction would give the contact for a message at `at`,
+    computed without writing (nor locking: a message counted meanwhile by another
+    transaction is not seen)."""
+    at = at or timezone.now()
+    counted = copy.copy(contact)
+    counted.interaction_count = contact.interaction_count + 1
+    counted.last_interaction_at = at
+    return compute_lead_score(counted, now=at)
 
 
 def record_interaction(

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from hub import config_cache
 from hub.actions import record_audit
-from hub.models import Contact, PartnerOrganization, User
+from hub.models import Contact, PartnerOrganization, Team, User
 from hub.scoring import record_interaction
 from inbox import outbound
 from inbox.assignment import drain_after_commit
@@ -136,6 +136,7 @@ def receive_message(
     defer_events: bool = False,
     savepoint: bool = True,
     contact_deal_value: Decimal | None = None,
+    team: Team | None = None,
 ) -> Received:
     """An inbound message from any channel. A redelivery (same inbox and external id)
     returns the message stored the first time and writes nothing.
@@ -160,7 +161,11 @@ def receive_message(
 
     `contact_deal_value`: the open deal value of `contact`'s account, read together
     with `contact` by the caller; the lead score then counts the message without a
-    locking read of the contact (hub.scoring.record_interaction)."""
+    locking read of the contact (hub.scoring.record_interaction).
+
+    `team`: a new conversation's team, already decided by
+    `routing.team_for_new_conversation` (a call rang that team before its
+    conversation was written); routing runs as usual but keeps that team."""
     if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
@@ -184,6 +189,7 @@ def receive_message(
                 new_thread=new_thread,
                 defer_events=defer_events,
                 contact_deal_value=contact_deal_value,
+                team=team,
             )
     except IntegrityError:
         # Two deliveries of one message raced; the other one won.
@@ -221,6 +227,7 @@ def _receive(
     new_thread: bool,
     defer_events: bool,
     contact_deal_value: Decimal | None = None,
+    team: Team | None,
 ) -> Received:
     now = timezone.now()
     # An existing conversation is locked first (then the contact, by the scoring):
@@ -266,6 +273,7 @@ def _receive(
             save=False,
             # The scoring has just read it: the same value, not read again.
             deal_value=interaction.deal_value if interaction is not None else None,
+            team=team,
         )
         apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
         conversation.save()

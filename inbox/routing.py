@@ -24,10 +24,10 @@ from django.utils import timezone
 from hub import config_cache
 from hub.actions import do_save_task, record_audit
 from hub.models import Contact, PartnerOrganization, Tag, Task, Team, TeamKind, User
-from hub.scoring import open_deal_value
+from hub.scoring import lead_score_after_interaction, open_deal_value
 from inbox.assignment import assign_new_conversation
 from inbox.business_hours import is_open
-from inbox.models import Conversation, ConversationShare, RoutingRule
+from inbox.models import Conversation, ConversationShare, Inbox, RoutingRule
 from inbox.notifications import Notification, can_notify, notify
 
 # Built-in sales-intent vocabulary (English, Norwegian, German, French, Spanish),
@@ -96,6 +96,8 @@ class RoutingContext:
     countries: set[str] = field(default_factory=set)
     tier: str = ""
     deal_value: Decimal = Decimal("0")
+    # The contact's lead score as this message leaves it (the scoring runs first).
+    lead_score: int | None = None
 
     @classmethod
     def build(
@@ -106,18 +108,24 @@ class RoutingContext:
         *,
         conditions: frozenset[str] = CONTACT_FACT_CONDITIONS,
         deal_value: Decimal | None = None,
+        lead_score: int | None = None,
     ) -> RoutingContext:
         """`conditions`: the names of the conditions the rules look at. The contact's
         facts are read only for those: tags (two queries) only for a `tags` condition,
         the open deal value (one) only for `deal_value_at_least`; none of them when
         no rule looks at any fact. `deal_value`: the account's open deal value when
-        the caller has just read it (the lead scoring of the same message)."""
+        the caller has just read it (the lead scoring of the same message).
+        `lead_score`: the score this message will leave, when it is not scored yet
+        (team_for_new_conversation); otherwise the contact's, as the scoring left it."""
         contact = conversation.contact
         context = cls(
             conversation=conversation,
             words=set(analyze(f"{conversation.subject}\n{body_text}")),
             at=at,
             contact=contact,
+            lead_score=lead_score
+            if lead_score is not None
+            else getattr(contact, "lead_score", None),
         )
         if contact is None or not (CONTACT_FACT_CONDITIONS & conditions):
             return context
@@ -181,7 +189,7 @@ def condition_reason(name: str, value: object, ctx: RoutingContext) -> str | Non
     if name == "tags":
         return _one_of(ctx.tags, value, "tag", "lower")  # type: ignore[arg-type]
     if name == "lead_score_at_least":
-        score = ctx.contact.lead_score if ctx.contact else None
+        score = ctx.lead_score if ctx.contact else None
         if score is not None and score >= value:  # type: ignore[operator]
             return f"lead score {score} ≥ {value}"
         return None
@@ -226,7 +234,7 @@ def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutco
     actions = rule.actions
     # A fixed order so that the trace (and the outcome) never depends on JSON key order.
     if "team" in actions:
-        team = Team.objects.filter(slug=actions["team"]).first()
+        team = _team_of(rule)
         if team is None:
             trace.append(f"  team {actions['team']!r} no longer exists: skipped")
         else:
@@ -278,6 +286,17 @@ def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutco
         trace.append(_create_task(actions["create_task"], ctx))
     if "notify_slack" in actions:
         trace.append(_notify_slack(actions["notify_slack"], rule, ctx))
+
+
+def _team_of(rule: RoutingRule) -> Team | None:
+    return Team.objects.filter(slug=rule.actions["team"]).first()
+
+
+def _sales_team(words: set[str]) -> tuple[Team | None, list[str]]:
+    """The Sales team when the words show sales intent (and such a team exists)."""
+    hits = sales_intent_match(words)
+    sales = Team.objects.filter(kind=TeamKind.SALES).order_by("id").first() if hits else None
+    return sales, hits
 
 
 def _create_task(spec: str | dict[str, str], ctx: RoutingContext) -> str:
@@ -351,9 +370,15 @@ def route_new_conversation_outcome(
     at: datetime | None = None,
     save: bool = True,
     deal_value: Decimal | None = None,
+    team: Team | None = None,
 ) -> RoutingOutcome:
     """route_new_conversation, returning the whole outcome (the trace and the partner
-    organizations it was shared with). `deal_value`: see RoutingContext.build."""
+    organizations it was shared with). `deal_value`: see RoutingContext.build.
+
+    `team`: the team already decided for this conversation by team_for_new_conversation
+    (an incoming call rang it before its conversation was written). The rules still
+    run (priority, tags, shares, tasks, assignment), but the conversation goes to that
+    team: the call and its conversation never part."""
     at = at or timezone.now()
     rules = active_rules()
     ctx = RoutingContext.build(
@@ -374,8 +399,7 @@ def route_new_conversation_outcome(
             outcome.trace.append(f"rule '{rule.name}' stops processing")
             break
     if not outcome.team_set:
-        hits = sales_intent_match(ctx.words)
-        sales = Team.objects.filter(kind=TeamKind.SALES).order_by("id").first() if hits else None
+        sales, hits = _sales_team(ctx.words)
         if sales is not None:
             conversation.team = sales
             outcome.trace.append(f"sales intent ({', '.join(hits)}): team {sales.name}")
@@ -384,12 +408,62 @@ def route_new_conversation_outcome(
             outcome.trace.append(
                 f"inbox '{conversation.inbox.name}' default team: {conversation.team.name}"
             )
+    if team is not None and conversation.team_id != team.pk:
+        # Only when something changed between the decision and now (a rule, a tag, a
+        # retry minutes later): otherwise routing has just decided the same team.
+        conversation.team = team
+        outcome.trace.append(f"the call already rang team {team.name}: team {team.name}")
     if not outcome.assignee_set:
         outcome.trace.extend(assign_new_conversation(conversation))
     conversation.routing_trace = outcome.trace
     if save:
         conversation.save()
     return outcome
+
+
+def team_for_new_conversation(
+    inbox: Inbox,
+    *,
+    contact: Contact | None,
+    subject: str,
+    body_text: str,
+    at: datetime | None = None,
+) -> Team | None:
+    """The team route_new_conversation_outcome will give a new conversation of this
+    inbox, decided before anything is written and writing nothing: the same rules in
+    the same order, but only their team actions. An incoming call rings that team's
+    agents and pops their screens before its conversation is written (telephony).
+
+    The lead score a `lead_score_at_least` rule compares is the one this message will
+    leave (the scoring counts it before routing reads the score)."""
+    at = at or timezone.now()
+    conversation = Conversation(
+        inbox=inbox, channel=inbox.channel, contact=contact, subject=subject[:255]
+    )
+    rules = active_rules()
+    conditions = frozenset(name for rule in rules for name in rule.conditions)
+    lead_score = None
+    if contact is not None and "lead_score_at_least" in conditions:
+        lead_score = lead_score_after_interaction(contact, at)
+    ctx = RoutingContext.build(
+        conversation, body_text, at, conditions=conditions, lead_score=lead_score
+    )
+    team_set = False
+    for rule in rules:
+        if rule_reasons(rule, ctx) is None:
+            continue
+        if "team" in rule.actions:
+            team = _team_of(rule)
+            if team is not None:
+                # Later conditions (business hours) look at the team chosen so far.
+                conversation.team = team
+                team_set = True
+        if rule.stop_processing:
+            break
+    if team_set:
+        return conversation.team
+    sales, _hits = _sales_team(ctx.words)
+    return sales or inbox.default_team
 
 
 # Editing rules: the admin and the REST API both end here.

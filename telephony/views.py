@@ -1,6 +1,9 @@
 """Webhooks (Twilio, generic CTI): thin adapters that check the caller, normalize the
-input and call one action. Each action is one transaction: if the database is down
-the view raises, Twilio gets a 500 and retries, and nothing is half-written."""
+input and call one action. Each action's transactions are atomic and idempotent on
+the provider's id: if the database is down the view raises, Twilio gets a 500 and
+retries, and the retry finishes what was not committed (an incoming call commits its
+screen pop first and its conversation second; a retry writes the conversation once
+and never pops again)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Calls: incoming (Twilio or any PBX), their progress, voicemail, and the pop's
-"who is this caller" answers. Each action is one transaction with its events, so a
-webhook that fails half-way leaves nothing behind and a retry starts clean."""
+"who is this caller" answers. Each transaction writes its rows with their events, so
+a webhook that fails half-way leaves no half-written transaction and a retry finishes
+the rest (an incoming call is two: the pop, then the conversation)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from inbox import actions as inbox_actions
 from inbox.delivery import do_link_contact, do_update_message
 from inbox.events import PendingEvent, record_event, record_events
 from inbox.models import Inbox, Message
+from inbox.routing import team_for_new_conversation
 from telephony.caller_id import CallerMatch, identify_caller, normalize_caller
 from telephony.models import (
     FINAL_CALL_STATUSES,
@@ -89,15 +91,12 @@ class IncomingCall:
 
 
 def _locked_call(source: str, sid: str) -> Call | None:
-    return (
-        Call.objects.select_for_update(of=("self",))
-        .select_related("team", "conversation")
-        .filter(source=source, sid=sid)
-        .first()
-    )
+    # No joins: nearly every delivery is a new call, found absent, and a statement
+    # with three joined models took a sixth of the pop's transaction to build (py-spy
+    # of the benchmark). A retry loads the call's team and contact when it needs them.
+    return Call.objects.select_for_update().filter(source=source, sid=sid).first()
 
 
-@transaction.atomic
 @config_cache.snapshot()
 def do_receive_call(
     inbox: Inbox,
@@ -110,38 +109,56 @@ def do_receive_call(
     customer_number: str | None = None,
 ) -> IncomingCall:
     """A call starts ringing: store it once (a retry with the same id changes nothing),
-    open its phone conversation, pick who rings and pop the screen of those agents."""
+    pop the screens of the agents it rings, then open its phone conversation.
+
+    Two transactions, so that the screens pop before the rest of the write: the first
+    stores the call with its caller, team and ring group and records `call.incoming`
+    (its doorbell rings at that commit); the second writes the conversation and its
+    first message (routing, SLA, assignment, lead score), links the call to it and
+    records `call.updated`. Each is atomic. If the second fails the webhook fails
+    (Twilio gets a 5xx and retries); the retry finds the call without its
+    conversation and writes it, once (under the call's lock), and never pops again."""
     sid = sid.strip()
     if not sid:
         raise ValidationError({"call_id": "A call needs its id."})
+    incoming, caller = _ring(
+        inbox,
+        source=source,
+        sid=sid,
+        from_number=from_number,
+        to_number=to_number,
+        direction=direction,
+        customer_number=customer_number,
+    )
+    if incoming.call.conversation_id is None:
+        _open_conversation(inbox, incoming.call, caller)
+    return incoming
+
+
+@transaction.atomic
+def _ring(
+    inbox: Inbox,
+    *,
+    source: str,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    direction: str,
+    customer_number: str | None,
+) -> tuple[IncomingCall, Contact | None]:
+    """The first transaction: the call, who rings, and the pop."""
     existing = _locked_call(source, sid)
     if existing is not None:
-        return IncomingCall(existing, created=False)
+        return IncomingCall(existing, created=False), existing.contact
 
     customer = from_number if customer_number is None else customer_number
     # With its tags: routing's contact facts and the screen pop both read them.
     match = identify_caller(customer, for_screen_pop=True)
-    label = caller_label(match, customer)
-    received = inbox_actions.receive_message(
-        inbox,
-        body_text=f"{'Incoming' if direction == 'inbound' else 'Outgoing'} call: {label}",
-        external_id=f"call:{source}:{sid}",
-        sender_name=label,
-        sender_address=match.e164 or "",
-        contact=match.contact,
-        subject=f"Call {'from' if direction == 'inbound' else 'to'} {label}",
-        thread_key=f"call:{source}:{sid}",
-        metadata={"call_sid": sid, "from": from_number, "to": to_number},
-        # The call id was just looked for under lock and is new: so are the message's
-        # external id and the thread key made of it (a race is caught by the unique
-        # indexes, as receive_message says).
-        redelivery_checked=True,
-        new_thread=True,
-        # Written below together with call.incoming, in one INSERT.
-        defer_events=True,
-    )
-    conversation = received.conversation
-    plan = agents_to_ring(conversation.team)
+    subject, body = _conversation_texts(direction, caller_label(match, customer))
+    # The team routing will give the conversation, decided now without writing it:
+    # the second transaction's routing keeps it (receive_message(team=...)).
+    team = team_for_new_conversation(inbox, contact=match.contact, subject=subject, body_text=body)
+    plan = agents_to_ring(team)
     ringing = plan.ring_group if plan.outcome == "ring" else []
     try:
         with transaction.atomic():
@@ -149,9 +166,8 @@ def do_receive_call(
                 source=source,
                 sid=sid,
                 inbox=inbox,
-                conversation=conversation,
                 contact=match.contact,
-                team=conversation.team,
+                team=team,
                 direction=direction,
                 from_number=from_number[:64],
                 customer_e164=match.e164 or "",
@@ -166,17 +182,72 @@ def do_receive_call(
         call = _locked_call(source, sid)
         if call is None:
             raise
-        record_events(received.pending_events)
-        return IncomingCall(call, created=False)
+        return IncomingCall(call, created=False), call.contact
+    # The pop names no conversation yet: call.updated carries it (second transaction).
+    record_event("call.incoming", screen_pop_for(call), _call_audience(call))
+    return IncomingCall(call, created=True, rung=ringing), match.contact
+
+
+def _conversation_texts(direction: str, label: str) -> tuple[str, str]:
+    """The subject and first message of a call's conversation."""
+    if direction == "inbound":
+        return f"Call from {label}", f"Incoming call: {label}"
+    return f"Call to {label}", f"Outgoing call: {label}"
+
+
+@transaction.atomic
+def _open_conversation(inbox: Inbox, call: Call, contact: Contact | None) -> None:
+    """The second transaction: the call's phone conversation (one per call, thread key
+    `call:<source>:<sid>`, routed like any new conversation into the team the call
+    rang), linked to the call. `call` is updated in place."""
+    # The call's lock: a retry racing this delivery waits here, then finds the link.
+    linked, contact_id = (
+        Call.objects.select_for_update(of=("self",))
+        .filter(pk=call.pk)
+        .values_list("conversation_id", "contact_id")
+        .get()
+    )
+    if linked is not None:
+        call.conversation_id = linked
+        return
+    if contact_id != (contact.pk if contact is not None else None):
+        # An agent saved or picked the caller from the pop in between (_link_call).
+        contact = Contact.objects.filter(pk=contact_id).first() if contact_id else None
+        call.contact = contact
+    if inbox.pk != call.inbox_id:
+        inbox = call.inbox
+    label = contact.name if contact is not None else (call.customer_e164 or "Unknown caller")
+    subject, body = _conversation_texts(call.direction, label)
+    received = inbox_actions.receive_message(
+        inbox,
+        body_text=body,
+        external_id=f"call:{call.source}:{call.sid}",
+        sender_name=label,
+        sender_address=call.customer_e164,
+        contact=contact,
+        subject=subject,
+        thread_key=f"call:{call.source}:{call.sid}",
+        metadata={"call_sid": call.sid, "from": call.from_number, "to": call.to_number},
+        # Under the call's lock and not linked: its message and thread (written only
+        # in the transaction that links the call) do not exist, so their look-ups are
+        # skipped (a race is still caught by the unique indexes).
+        redelivery_checked=True,
+        new_thread=True,
+        # Written below together with call.updated, in one INSERT.
+        defer_events=True,
+        team=call.team,
+    )
+    conversation = received.conversation
+    call.conversation = conversation
+    Call.objects.filter(pk=call.pk).update(conversation=conversation)
     record_events(
         [
             *received.pending_events,
             PendingEvent(
-                "call.incoming", screen_pop_for(call), _call_audience(call), conversation.pk
+                "call.updated", {"call": call_data(call)}, _call_audience(call), conversation.pk
             ),
         ]
     )
-    return IncomingCall(call, created=True, rung=ringing)
 
 
 # ---------------------------------------------------------------- call progress

@@ -10,6 +10,7 @@ from hub.models import Contact, Tag, Task
 from inbox import notifications
 from inbox.models import Channel, ConversationShare, Event, Message, Priority, RoutingRule
 from inbox.notifications import Notification
+from inbox.routing import team_for_new_conversation
 from inbox.visibility import visible_conversations
 from tests.conftest import login_client
 from tests.factories import Personas
@@ -75,6 +76,25 @@ def test_each_condition_kind(
     else:
         assert conversation.priority == Priority.URGENT
         assert conversation.routing_trace[0] == f"rule 'Probe' matched: {reason}"
+
+
+@pytest.mark.parametrize(("conditions", "text", "reason"), CONDITION_CASES)
+def test_the_team_decided_before_the_write_is_the_team_routing_gives(
+    people: Personas, conditions: dict, text: str, reason: str | None
+) -> None:
+    """An incoming call rings the team of team_for_new_conversation before its
+    conversation is written: it must decide as routing then does, the lead score as
+    this message leaves it included (47 above is reached only by counting it)."""
+    contact = gold_customer()
+    inbox = make_inbox(people.support, key="mailbox", channel=Channel.EMAIL)
+    make_inbox(people.support, key="other")
+    rule(people.supervisor, "Probe", conditions, {"team": "billing"})
+
+    decided = team_for_new_conversation(inbox, contact=contact, subject="", body_text=text)
+    conversation = inbound(inbox, text, contact=contact, external_id="m1").conversation
+
+    assert decided == conversation.team
+    assert (decided == people.billing) == (reason is not None)
 
 
 def test_conditions_on_contact_attributes_without_an_account(people: Personas) -> None:

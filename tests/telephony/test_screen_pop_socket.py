@@ -65,6 +65,13 @@ async def test_the_rung_agent_sees_the_callers_profile_pop_up(
     assert pop["data"]["contact"]["name"] == "Dana Customer"
     assert pop["data"]["contact"]["account"]["name"] == "Acme Corp"
     assert pop["data"]["contact"]["phones"][0]["e164"] == "+14155550132"
+    # The pop commits before the call's conversation is written; call.updated links it.
+    assert pop["data"]["call"]["conversation"] is None
+    linked = await agent.receive_type("call.updated")
+    assert linked["id"] > pop["id"]
+    assert linked["data"]["call"]["id"] == pop["data"]["call"]["id"]
+    stored = await database_sync_to_async(lambda: Call.objects.get().conversation_id)()
+    assert linked["data"]["call"]["conversation"] == stored is not None
     for outsider in (other_team, partner):
         frames = await outsider.drain()
         assert "call.incoming" not in {f["type"] for f in frames}
@@ -113,6 +120,7 @@ async def test_a_switchboard_caller_is_picked_from_the_candidates(
     pop = await agent.receive_type("call.incoming")
     assert pop["data"]["contact"] is None
     assert [c["name"] for c in pop["data"]["candidates"]] == ["Ann", "Ben"]
+    await agent.receive_type("call.updated")  # the call's conversation, written after the pop
 
     call_id = pop["data"]["call"]["id"]
     response = await api_post(

@@ -11,12 +11,13 @@ from django.db import OperationalError
 from django.test import Client
 
 from hub.actions import PhoneInput, do_create_contact
-from hub.models import Account, Deal, Tag, Task
+from hub.models import Account, Contact, Deal, Tag, Task
 from inbox.models import AgentPresence, Conversation, Event, Inbox, Message
 from telephony.actions import calls as call_actions
 from telephony.models import AgentLine, Call
 from telephony.screen_pop import CONVERSATIONS_SCANNED, screen_pop_for
 from tests.factories import Personas
+from tests.inbox.routing_fixtures import rule
 from tests.inbox_fixtures import inbound, make_inbox
 from tests.telephony.conftest import OUR_NUMBER, call_params, sign, twilio_post, twiml
 
@@ -106,8 +107,11 @@ def test_a_known_caller_rings_the_online_agents_and_pops_their_profile(
     assert profile["phones"][0]["e164"] == "+14155550132"
     assert profile["tags"] == ["vip"]
     assert [d["title"] for d in profile["open_deals"]] == ["Fleet renewal"]
+    # The customer's history: the pop commits before this call's own conversation
+    # and message are written (telephony.actions.calls.do_receive_call).
     channels = {i["channel"] for i in profile["recent_interactions"]}
-    assert {"chat", "phone"} <= channels
+    assert channels == {"chat"}
+    assert data["call"]["conversation"] is None
     assert any(c["channel"] == "chat" for c in profile["open_conversations"])
     assert "pinned_notes" in profile
 
@@ -204,15 +208,16 @@ def test_a_call_without_a_callsid_is_a_bad_request(phone_inbox: Inbox) -> None:
     assert Call.objects.count() == 0
 
 
-def test_a_database_failure_gives_twilio_a_5xx_and_writes_nothing(
+def database_gone(*args: Any, **kwargs: Any) -> None:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_a_database_failure_before_the_pop_gives_twilio_a_5xx_and_writes_nothing(
     people: Personas, phone_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     online(people.agent)
-
-    def database_gone(*args: Any, **kwargs: Any) -> None:
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(call_actions, "record_events", database_gone)
+    # The first transaction's last write: the call.incoming event.
+    monkeypatch.setattr(call_actions, "record_event", database_gone)
     response = twilio_post(VOICE, call_params(), client=Client(raise_request_exception=False))
     assert response.status_code == 500
     assert Call.objects.count() == 0
@@ -223,7 +228,95 @@ def test_a_database_failure_gives_twilio_a_5xx_and_writes_nothing(
     # Twilio's retry then goes through as if it were the first delivery.
     twiml(twilio_post(VOICE, call_params()))
     assert Call.objects.count() == 1
+    assert Conversation.objects.count() == 1
+    assert len(events("call.incoming")) == 1
     assert Task.objects.count() == 0
+
+
+def test_a_failure_after_the_pop_gives_a_5xx_and_the_retry_completes_the_call_once(
+    people: Personas, phone_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pop's transaction committed, the conversation's failed: Twilio gets a 5xx
+    and retries; the retry writes the call's conversation, and pops no screen again."""
+    online(people.agent)
+    do_create_contact("Dana", phones=[PhoneInput("+14155550132")])
+    # The second transaction's last write: the conversation's events and call.updated.
+    monkeypatch.setattr(call_actions, "record_events", database_gone)
+    response = twilio_post(VOICE, call_params(), client=Client(raise_request_exception=False))
+    assert response.status_code == 500
+    call = Call.objects.get()
+    assert call.conversation_id is None
+    assert call.rung_user_ids == [people.agent.pk]
+    assert Conversation.objects.count() == 0
+    assert Message.objects.count() == 0
+    assert [event.type for event in Event.objects.all()] == ["call.incoming"]
+    monkeypatch.undo()
+
+    answer = twiml(twilio_post(VOICE, call_params()))
+    assert [c.text for c in answer.find("Dial").findall("Client")] == [f"agent-{people.agent.pk}"]
+    call.refresh_from_db()
+    conversation = Conversation.objects.get()
+    assert call.conversation == conversation
+    assert conversation.contact == call.contact
+    assert conversation.team == people.support
+    assert Message.objects.get().external_id == f"call:twilio:{call.sid}"
+    assert len(events("call.incoming")) == 1
+    (linked,) = events("call.updated")
+    assert linked.data["call"]["conversation"] == conversation.pk
+    # Another retry finds everything in place.
+    twiml(twilio_post(VOICE, call_params()))
+    assert (Call.objects.count(), Conversation.objects.count(), Message.objects.count()) == (
+        1,
+        1,
+        1,
+    )
+    assert (
+        Event.objects.count() == 4
+    )  # call.incoming, conversation.created, message.created, call.updated
+
+
+def test_a_retried_call_writes_its_conversation_into_the_team_it_rang(
+    people: Personas, phone_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule changed between the pop and the retry that writes the conversation: the
+    conversation still goes where the call rang (the call and it never part)."""
+    online(people.agent)
+    monkeypatch.setattr(call_actions, "record_events", database_gone)
+    response = twilio_post(VOICE, call_params(), client=Client(raise_request_exception=False))
+    assert response.status_code == 500
+    monkeypatch.undo()
+    rule(people.supervisor, "Phone to billing", {"channel": ["phone"]}, {"team": "billing"})
+
+    twiml(twilio_post(VOICE, call_params()))
+
+    conversation = Conversation.objects.get()
+    assert Call.objects.get().team == conversation.team == people.support
+    assert "the call already rang team Support: team Support" in conversation.routing_trace
+
+
+def test_a_caller_saved_from_the_pop_before_the_conversation_is_written_is_its_contact(
+    people: Personas, phone_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent saves the unknown caller between the pop's commit and the conversation's
+    write: the conversation belongs to the saved contact."""
+    online(people.agent)
+    open_conversation = call_actions._open_conversation
+    saved: list[Contact] = []
+
+    def agent_saves_the_caller_first(inbox: Inbox, call: Call, contact: Any) -> None:
+        popped = Call.objects.get(pk=call.pk)
+        saved.append(
+            call_actions.do_create_contact_for_call(popped, name="Harriet", by=people.agent)
+        )
+        open_conversation(inbox, call, contact)
+
+    monkeypatch.setattr(call_actions, "_open_conversation", agent_saves_the_caller_first)
+    twiml(twilio_post(VOICE, call_params()))
+
+    conversation = Conversation.objects.get()
+    assert conversation.contact == saved[0]
+    assert Call.objects.get().contact == saved[0]
+    assert Message.objects.get().sender_name == "Harriet"
 
 
 def test_the_screen_pop_costs_the_same_few_queries_however_busy_the_contact_is(
@@ -258,7 +351,8 @@ def test_the_pop_shows_open_conversations_older_than_the_latest_it_scans(
     twiml(twilio_post(VOICE, call_params()))
     pop = events("call.incoming")[0].data
     shown = [row["id"] for row in pop["contact"]["open_conversations"]]
-    assert shown == [Call.objects.get().conversation_id, still_open.conversation.pk]
+    # The call's own conversation is written after the pop: not among them.
+    assert shown == [still_open.conversation.pk]
 
 
 def test_a_number_taken_out_of_service_stops_answering_at_once(
@@ -274,17 +368,20 @@ def test_a_number_taken_out_of_service_stops_answering_at_once(
     assert Call.objects.count() == 1
 
 
-def test_a_calls_events_are_logged_in_order_conversation_message_then_pop(
+def test_a_calls_events_are_logged_in_order_pop_then_conversation_message_and_link(
     people: Personas, phone_inbox: Inbox
 ) -> None:
+    """The pop first (its own transaction), then the conversation written after it."""
     online(people.agent)
     twiml(twilio_post(VOICE, call_params()))
     logged = list(Event.objects.order_by("id").values_list("type", "conversation_id"))
     conversation_id = Call.objects.get().conversation_id
+    assert conversation_id is not None
     assert logged == [
+        ("call.incoming", None),
         ("conversation.created", conversation_id),
         ("message.created", conversation_id),
-        ("call.incoming", conversation_id),
+        ("call.updated", conversation_id),
     ]
 
 
