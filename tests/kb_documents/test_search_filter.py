@@ -5,9 +5,10 @@ user never gets a hit (or a count) they may not see, and every change shows at o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +22,7 @@ from kb_documents.search.backends.whoosh import (
     WhooshBackend,
     _clause_terms,
     _matching_docs,
-    _posting_weights,
+    _postings,
     _read_toc_retrying,
 )
 from kb_documents.search.query import Clause, parse_query
@@ -219,7 +220,7 @@ def test_the_counted_matches_are_what_the_query_means(query: str) -> None:
     with searcher:
         for leaf, _base in searcher.leaf_searchers():
             terms = [_clause_terms(leaf.reader(), clause) for clause in parsed.clauses]
-            counted = _matching_docs(leaf, parsed, terms, backend.term_docs)
+            counted = set(np.flatnonzero(_matching_docs(leaf, parsed, terms, backend.term_docs)))
             meant = set(wq.And([_meaning(clause) for clause in parsed.clauses]).docs(leaf))
             assert counted == meant
             assert counted  # every query above matches something
@@ -314,4 +315,52 @@ def test_the_cached_posting_weights_are_whooshs_over_many_blocks() -> None:
                     one_by_one[postings.id()] = postings.weight()
                     postings.next()
                 assert len(one_by_one) > 128
-                assert _posting_weights(reader, "words", term) == one_by_one
+                postings = _postings(reader, "words", term)
+                read = dict(zip(postings.docnums.tolist(), postings.weights.tolist(), strict=True))
+                assert read == one_by_one
+
+
+@pytest.mark.postgres
+def test_postgres_ranks_the_newest_matches_of_a_very_common_query(monkeypatch) -> None:
+    """A query matching more than RANKED_MATCHES items ranks the newest that many (the
+    best of them first) and lists the older ones after them, newest first: an old
+    item does not come first however well it matches, but it is on a later page, the
+    count is exact and every match is on exactly one page (docs/architecture.md)."""
+    from kb_documents.search.backends import postgres
+
+    backend = postgres.PostgresBackend()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    titled = {0: "Forklift forklift", 7: "Forklift"}  # 0 the oldest and the best match
+    backend.rebuild(
+        IndexItem(
+            key=f"note:{number}",
+            kind="note",
+            object_id=number,
+            title=titled.get(number, f"Item {number}"),
+            text="forklift battery",
+            acl=["internal"],
+            account_id=None,
+            author_id=None,
+            channel="",
+            created_at=start + timedelta(days=number),
+        )
+        for number in range(10)
+    )
+
+    def order() -> list[int]:
+        pages = [
+            backend.search(
+                parse_query("forklift"), terms=["internal"], filters=Filters(), offset=o, limit=3
+            )
+            for o in range(0, 12, 3)
+        ]
+        assert [page.total for page in pages] == [10] * 4
+        return [hit.object_id for page in pages for hit in page.hits]
+
+    assert order()[:3] == [0, 7, 9]  # few enough matches: all ranked
+    monkeypatch.setattr(postgres, "RANKED_MATCHES", 4)
+    assert order() == [7, 9, 8, 6, 5, 4, 3, 2, 1, 0]
+    last = backend.search(
+        parse_query("forklift"), terms=["internal"], filters=Filters(), offset=2, limit=5
+    )
+    assert [hit.object_id for hit in last.hits] == [8, 6, 5, 4, 3]  # across the boundary
