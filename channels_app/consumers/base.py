@@ -49,6 +49,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     to handlers in `handlers()`.
     """
 
+    # Sockets get their events from the process's pump (channels_app.fanout), never
+    # from the channel layer: no channel, receive task or layer buffer per socket. An
+    # alias with no configuration means no layer (channels.layers.get_channel_layer).
+    channel_layer_alias = "none: sockets are fed by the event pump"
     view: View
     keys: set[str]
     fanout: EventFanout | None = None
