@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
+from channels_app.daphne_send import Frame
 from inbox.actions import wake_snoozed_conversations
 from inbox.events import (
     EVENTS_GROUP,
@@ -68,7 +69,7 @@ def frame_for(event: Event, view: View) -> str | None:
 class Subscriber(Protocol):
     view: View
 
-    async def deliver(self, event_id: int, frame: str) -> None: ...
+    async def deliver(self, event_id: int, frame: Frame) -> None: ...
 
 
 def heartbeat_timeout() -> timedelta:
@@ -212,11 +213,13 @@ class EventFanout:
                 targets.update(subscribers)
         if not targets:
             return
-        frames: dict[View, str | None] = {}
+        # One frame per view, shared by its sockets (under Daphne framed once, too).
+        frames: dict[View, Frame | None] = {}
         for subscriber in targets:
             view = subscriber.view
             if view not in frames:
-                frames[view] = frame_for(event, view)
+                text = frame_for(event, view)
+                frames[view] = None if text is None else Frame(text)
             frame = frames[view]
             if frame is None:
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -228,19 +229,27 @@ class RoutingOutcome:
     shared_with: list[int] = field(default_factory=list)
 
 
+def _apply_team(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutcome) -> None:
+    """A matched rule's team action, the one action that writes nothing: all that
+    team_for_new_conversation applies."""
+    if "team" not in rule.actions:
+        return
+    team = _team_of(rule)
+    if team is None:
+        outcome.trace.append(f"  team {rule.actions['team']!r} no longer exists: skipped")
+    else:
+        # Later conditions (business hours) look at the team chosen so far.
+        ctx.conversation.team = team
+        outcome.team_set = True
+        outcome.trace.append(f"  → team {team.name}")
+
+
 def _apply_actions(rule: RoutingRule, ctx: RoutingContext, outcome: RoutingOutcome) -> None:
     conversation = ctx.conversation
     trace = outcome.trace
     actions = rule.actions
     # A fixed order so that the trace (and the outcome) never depends on JSON key order.
-    if "team" in actions:
-        team = _team_of(rule)
-        if team is None:
-            trace.append(f"  team {actions['team']!r} no longer exists: skipped")
-        else:
-            conversation.team = team
-            outcome.team_set = True
-            trace.append(f"  → team {team.name}")
+    _apply_team(rule, ctx, outcome)
     if "priority" in actions:
         conversation.priority = actions["priority"]
         trace.append(f"  → priority {actions['priority']}")
@@ -297,6 +306,38 @@ def _sales_team(words: set[str]) -> tuple[Team | None, list[str]]:
     hits = sales_intent_match(words)
     sales = Team.objects.filter(kind=TeamKind.SALES).order_by("id").first() if hits else None
     return sales, hits
+
+
+ApplyRule = Callable[[RoutingRule, RoutingContext, RoutingOutcome], None]
+
+
+def _run_rules(rules: list[RoutingRule], ctx: RoutingContext, apply: ApplyRule) -> RoutingOutcome:
+    """The active rules in order, each matching one applied, then the team fallback
+    when no rule set a team: sales intent in the words, else the inbox's default team.
+    `apply` is _apply_actions for routing, _apply_team for the decision before the
+    write: one loop, so that the two can never choose different teams."""
+    outcome = RoutingOutcome()
+    conversation = ctx.conversation
+    for rule in rules:
+        reasons = rule_reasons(rule, ctx)
+        if reasons is None:
+            continue
+        outcome.trace.append(f"rule '{rule.name}' matched: {'; '.join(reasons)}")
+        apply(rule, ctx, outcome)
+        if rule.stop_processing:
+            outcome.trace.append(f"rule '{rule.name}' stops processing")
+            break
+    if not outcome.team_set:
+        sales, hits = _sales_team(ctx.words)
+        if sales is not None:
+            conversation.team = sales
+            outcome.trace.append(f"sales intent ({', '.join(hits)}): team {sales.name}")
+        else:
+            conversation.team = conversation.inbox.default_team
+            outcome.trace.append(
+                f"inbox '{conversation.inbox.name}' default team: {conversation.team.name}"
+            )
+    return outcome
 
 
 def _create_task(spec: str | dict[str, str], ctx: RoutingContext) -> str:
@@ -388,26 +429,7 @@ def route_new_conversation_outcome(
         conditions=frozenset(name for rule in rules for name in rule.conditions),
         deal_value=deal_value,
     )
-    outcome = RoutingOutcome()
-    for rule in rules:
-        reasons = rule_reasons(rule, ctx)
-        if reasons is None:
-            continue
-        outcome.trace.append(f"rule '{rule.name}' matched: {'; '.join(reasons)}")
-        _apply_actions(rule, ctx, outcome)
-        if rule.stop_processing:
-            outcome.trace.append(f"rule '{rule.name}' stops processing")
-            break
-    if not outcome.team_set:
-        sales, hits = _sales_team(ctx.words)
-        if sales is not None:
-            conversation.team = sales
-            outcome.trace.append(f"sales intent ({', '.join(hits)}): team {sales.name}")
-        else:
-            conversation.team = conversation.inbox.default_team
-            outcome.trace.append(
-                f"inbox '{conversation.inbox.name}' default team: {conversation.team.name}"
-            )
+    outcome = _run_rules(rules, ctx, _apply_actions)
     if team is not None and conversation.team_id != team.pk:
         # Only when something changed between the decision and now (a rule, a tag, a
         # retry minutes later): otherwise routing has just decided the same team.
@@ -428,10 +450,10 @@ def team_for_new_conversation(
     subject: str,
     body_text: str,
     at: datetime | None = None,
-) -> Team | None:
+) -> Team:
     """The team route_new_conversation_outcome will give a new conversation of this
-    inbox, decided before anything is written and writing nothing: the same rules in
-    the same order, but only their team actions. An incoming call rings that team's
+    inbox, decided before anything is written and writing nothing: the same rule loop
+    (_run_rules), applying only the team actions. An incoming call rings that team's
     agents and pops their screens before its conversation is written (telephony).
 
     The lead score a `lead_score_at_least` rule compares is the one this message will
@@ -448,22 +470,8 @@ def team_for_new_conversation(
     ctx = RoutingContext.build(
         conversation, body_text, at, conditions=conditions, lead_score=lead_score
     )
-    team_set = False
-    for rule in rules:
-        if rule_reasons(rule, ctx) is None:
-            continue
-        if "team" in rule.actions:
-            team = _team_of(rule)
-            if team is not None:
-                # Later conditions (business hours) look at the team chosen so far.
-                conversation.team = team
-                team_set = True
-        if rule.stop_processing:
-            break
-    if team_set:
-        return conversation.team
-    sales, _hits = _sales_team(ctx.words)
-    return sales or inbox.default_team
+    _run_rules(rules, ctx, _apply_team)
+    return conversation.team
 
 
 # Editing rules: the admin and the REST API both end here.

@@ -12,9 +12,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
 from django.db import close_old_connections
 
+from channels_app.daphne_send import Frame, daphne_protocol, send_prepared
 from channels_app.fanout import EventFanout, View, frame_for, get_fanout
 from inbox.events import events_for
 
@@ -47,16 +49,22 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     to handlers in `handlers()`.
     """
 
+    # Sockets get their events from the process's pump (channels_app.fanout), never
+    # from the channel layer: no channel, receive task or layer buffer per socket. An
+    # alias with no configuration means no layer (channels.layers.get_channel_layer).
+    channel_layer_alias = "none: sockets are fed by the event pump"
     view: View
     keys: set[str]
     fanout: EventFanout | None = None
     # The highest event id this socket has sent (or was told to skip past).
     sent_high: int = 0
     # While a resume replays from the log, live events wait here.
-    buffer: list[tuple[int, str]] | None = None
+    buffer: list[tuple[int, Frame]] | None = None
     # Ids sent live before the client's first resume: the replay must not repeat them.
     sent_before_resume: set[int] | None = None
     _release_timer: asyncio.TimerHandle | None = None
+    # Under Daphne, its protocol: live events are written to it as prepared frames.
+    daphne: WebSocketProtocol | None = None
 
     def handlers(self) -> dict[str, Handler]:
         return {"resume": self.on_resume, "ping": self.on_ping}
@@ -66,6 +74,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         """Subscribe before the socket is accepted, so that a client that sees the
         handshake complete has missed nothing; events wait until `release_stream`."""
         self.keys = set(keys)
+        self.daphne = daphne_protocol(self.base_send)
         self.fanout = await get_fanout()
         # Live from the pump's position: it delivers only ids above it.
         self.sent_high = self.fanout.last_id or 0
@@ -123,19 +132,20 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             self.fanout.unsubscribe(self, self.keys)
             self.fanout = None
 
-    async def deliver(self, event_id: int, frame: str) -> None:
+    async def deliver(self, event_id: int, frame: Frame) -> None:
         if self.buffer is not None:
             self.buffer.append((event_id, frame))
             return
         await self._send_event(event_id, frame)
 
-    async def _send_event(self, event_id: int, frame: str) -> None:
+    async def _send_event(self, event_id: int, frame: Frame) -> None:
         if event_id <= self.sent_high:
             return
         self.sent_high = event_id
         if self.sent_before_resume is not None:
             self.sent_before_resume.add(event_id)
-        await self.send(text_data=frame)
+        if self.daphne is None or not send_prepared(self.daphne, frame):
+            await self.send(text_data=frame.text)
 
     async def replay_since(self, since: int) -> None:
         """Everything after `since` this socket may see, then the live stream, with

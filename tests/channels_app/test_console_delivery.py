@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
+from channels_app.consumers.chat import ChatConsumer
+from channels_app.consumers.console import ConsoleConsumer
 from inbox import actions
 from inbox.models import Conversation
 from tests import sockets
@@ -244,3 +247,11 @@ async def test_an_agent_reply_reaches_the_team_once(people: Personas) -> None:
     fresh = await db(Conversation.objects.get)(pk=conversation.pk)
     assert fresh.first_response_at is not None
     await teammate.close()
+
+
+@pytest.mark.parametrize("consumer", [ConsoleConsumer, ChatConsumer])
+def test_sockets_take_no_channel_of_their_own_on_the_layer(consumer: type) -> None:
+    """Events come from the process's pump: a channel, a receive task and a buffer
+    on the layer for each of 500 sockets would be memory and work for nothing."""
+    assert get_channel_layer() is not None
+    assert get_channel_layer(consumer.channel_layer_alias) is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from hub.models import Contact, Tag, Task
+from hub.models import Contact, Tag, Task, Team
 from inbox import notifications
 from inbox.models import Channel, ConversationShare, Event, Message, Priority, RoutingRule
 from inbox.notifications import Notification
@@ -95,6 +95,40 @@ def test_the_team_decided_before_the_write_is_the_team_routing_gives(
 
     assert decided == conversation.team
     assert (decided == people.billing) == (reason is not None)
+
+
+RULE_CHAIN_CASES = [
+    # (text, billing renamed away, expected team attribute of Personas)
+    ("Please refund me", False, "support"),  # the stopping rule: no team, the default
+    ("Could I get a quote?", False, "billing"),  # the later rule's team wins over sales
+    ("Could I get a quote?", True, "sales"),  # its team is gone: sales intent decides
+    ("Where is my parcel?", True, "support"),  # its team is gone, no intent: the default
+]
+
+
+@pytest.mark.parametrize(("text", "team_gone", "expected"), RULE_CHAIN_CASES)
+def test_the_team_decided_before_the_write_follows_stops_and_fallbacks(
+    people: Personas, text: str, team_gone: bool, expected: str
+) -> None:
+    """Beyond single conditions: a rule that stops processing, a rule whose team no
+    longer exists, and the sales-intent and default-team fallbacks after them."""
+    inbox = make_inbox(people.support, key="mailbox", channel=Channel.EMAIL)
+    rule(
+        people.supervisor,
+        "Refunds stop here",
+        {"words": ["refund"]},
+        {"priority": "high"},
+        position=1,
+        stop_processing=True,
+    )
+    rule(people.supervisor, "Everything to billing", {}, {"team": "billing"}, position=2)
+    if team_gone:
+        Team.objects.filter(pk=people.billing.pk).update(slug="billing-retired")
+
+    decided = team_for_new_conversation(inbox, contact=None, subject="", body_text=text)
+    conversation = inbound(inbox, text, external_id="m1").conversation
+
+    assert decided == conversation.team == getattr(people, expected)
 
 
 def test_conditions_on_contact_attributes_without_an_account(people: Personas) -> None:
