@@ -205,17 +205,19 @@ class PostgresBackend(SearchBackend):
             if offset < RANKED_MATCHES:
                 # One statement for the exact count and the page: the inner query
                 # finds the matches (the text index answers `@@`, no vector is read),
-                # counts them all (a window over narrow rows) and keeps the newest
-                # RANKED_MATCHES as (id, created_at) only, so that the sort does not
-                # carry the vectors; only those are read again, by their row address
+                # counts them all (a window over narrow rows, before the sort, so that
+                # the sort stays a bounded top-N one) and keeps the newest
+                # RANKED_MATCHES as (ctid, id, created_at) only, so that the sort does
+                # not carry the vectors; only those are read again, by their row address
                 # (ctid, the same snapshot), and ranked. The ranked ones are all of
                 # them unless the query is very common.
                 cursor.execute(
                     f"SELECT entry.kind, entry.object_id, {score_sql} AS score, "  # noqa: S608
                     "newest.total FROM ("
-                    f"SELECT ctid AS address, id, created_at, count(*) OVER () AS total "
-                    f"FROM {TABLE} WHERE {where} "
-                    "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET 0"
+                    "SELECT address, id, created_at, total FROM ("
+                    "SELECT ctid AS address, id, created_at, count(*) OVER () AS total "
+                    f"FROM {TABLE} WHERE {where}"
+                    ") AS matches ORDER BY created_at DESC, id DESC LIMIT %s OFFSET 0"
                     f") AS newest JOIN {TABLE} AS entry ON entry.ctid = newest.address "
                     "ORDER BY score DESC, newest.created_at DESC, newest.id DESC "
                     "LIMIT %s OFFSET %s",
