@@ -136,6 +136,19 @@ def _analyzed_word(piece: str, languages: tuple[str, ...]) -> tuple[str, tuple[s
     return fold(piece), _stems(piece.casefold(), languages)
 
 
+def whole_word(word: str) -> tuple[str, tuple[str, ...]] | None:
+    """(form, stems) of one written word (a match of WORD) without CJK characters, the
+    one token iter_tokens makes of it, spanning all of it; ("", ()) when it makes
+    none (nothing left after folding, or too long); None for a word with CJK
+    characters (several tokens: use iter_tokens)."""
+    if not word.isascii() and _CJK_RUN.search(word):
+        return None
+    form, stems = _analyzed_word(word, DEFAULT_LANGUAGES)
+    if not form or len(form) > MAX_WORD_LENGTH:
+        return "", ()
+    return form, stems
+
+
 def iter_tokens(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Iterator[Token]:
     """The tokens of `text` in order, lazily (a snippet stops reading a long text early)."""
     languages = tuple(languages)

@@ -52,6 +52,10 @@ class ParsedQuery:
     marks: dict[str, tuple[tuple[int, int], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # The marked words met so far and one expression finding them (a memo).
+    mark_pattern: tuple[frozenset[str], re.Pattern[str]] = field(
+        default=(frozenset(), re.compile(r"(?!)")), repr=False, compare=False
+    )
 
     @property
     def is_empty(self) -> bool:

@@ -200,28 +200,41 @@ class PostgresBackend(SearchBackend):
                 # slower when the vectors are large (19 ms against 5 ms for one word
                 # at 20,000 notes).
                 cursor.execute("SET LOCAL enable_seqscan = off")
-            # The exact count first: it reads the matching rows but not their
-            # vectors (the index answers `@@`), a few milliseconds for 10,000.
-            cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)  # noqa: S608
-            total = cursor.fetchone()[0]
+            total: int | None = None
+            rows: list[tuple[str, int, float]] = []
+            if offset < RANKED_MATCHES:
+                # One statement for the exact count and the page: the inner query
+                # finds the matches (the text index answers `@@`, no vector is read),
+                # counts them all (a window over narrow rows, before the sort, so that
+                # the sort stays a bounded top-N one) and keeps the newest
+                # RANKED_MATCHES as (ctid, id, created_at) only, so that the sort does
+                # not carry the vectors; only those are read again, by their row address
+                # (ctid, the same snapshot), and ranked. The ranked ones are all of
+                # them unless the query is very common.
+                cursor.execute(
+                    f"SELECT entry.kind, entry.object_id, {score_sql} AS score, "  # noqa: S608
+                    "newest.total FROM ("
+                    "SELECT address, id, created_at, total FROM ("
+                    "SELECT ctid AS address, id, created_at, count(*) OVER () AS total "
+                    f"FROM {TABLE} WHERE {where}"
+                    ") AS matches ORDER BY created_at DESC, id DESC LIMIT %s OFFSET 0"
+                    f") AS newest JOIN {TABLE} AS entry ON entry.ctid = newest.address "
+                    "ORDER BY score DESC, newest.created_at DESC, newest.id DESC "
+                    "LIMIT %s OFFSET %s",
+                    [*score_params, *params, RANKED_MATCHES, limit, offset],
+                )
+                found = cursor.fetchall()
+                if found:
+                    total = found[0][3]
+                    rows.extend((kind, object_id, score) for kind, object_id, score, _ in found)
+            if total is None:
+                # Past the ranked matches, or past the end: the count alone.
+                cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)  # noqa: S608
+                total = cursor.fetchone()[0]
+            ranked = min(total, RANKED_MATCHES)
             if offset >= total:
                 return HitPage(total, [])
-            ranked = min(total, RANKED_MATCHES)
-            rows: list[tuple[str, int, float]] = []
-            if offset < ranked:
-                # The best of the newest `ranked` matches (all of them unless the
-                # query is very common): only their vectors are read for ts_rank.
-                # The inner query picks them by recency without reading a vector
-                # (OFFSET 0 keeps it whole, so ranking happens only above it).
-                cursor.execute(
-                    f"SELECT kind, object_id, {score_sql} AS score FROM ("  # noqa: S608
-                    f"SELECT kind, object_id, created_at, id, vector FROM {TABLE} "
-                    f"WHERE {where} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET 0"
-                    ") AS newest ORDER BY score DESC, created_at DESC, id DESC LIMIT %s OFFSET %s",
-                    [*score_params, *params, ranked, min(limit, ranked - offset), offset],
-                )
-                rows.extend(cursor.fetchall())
-            if offset + limit > ranked:
+            if offset + limit > ranked and total > ranked:
                 # Past the ranked ones: the older matches, newest first (each shown
                 # with its own rank), so every match is on some page exactly once.
                 start = max(offset, ranked)
