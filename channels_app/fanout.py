@@ -3,8 +3,11 @@ event to the local sockets whose audience keys it names.
 
 Doorbells on the channel layer (group `hub.events`) make it read at once; a poll
 picks up what other processes wrote when there is no shared layer (the embedded
-default) or a doorbell was lost. Each event is serialized once per view (staff, one
-partner organization, visitor), not once per socket.
+default) or a doorbell was lost. Events this process wrote itself arrive on commit
+from the writer's thread (inbox.events.add_committed_listener) and are sent without
+a read when they follow the last event sent; otherwise they only wake the reader.
+Each event is serialized once per view (staff, one partner organization, visitor),
+not once per socket.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ from channels_app.daphne_send import Frame
 from inbox.actions import wake_snoozed_conversations
 from inbox.events import (
     EVENTS_GROUP,
+    add_committed_listener,
     envelope,
     events_after,
     last_event_id,
     partner_view,
+    remove_committed_listener,
     visitor_view,
 )
 from inbox.models import Event
@@ -97,6 +102,11 @@ class EventFanout:
         self._started = asyncio.Event()
         self._layer = get_channel_layer()
         self._channel: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Reading the log and taking events handed over both send under this lock, in
+        # id order: whichever comes second skips what the other sent.
+        self._sending = asyncio.Lock()
+        self._handovers: set[asyncio.Task[None]] = set()
 
     # -- subscriptions -------------------------------------------------------
     def subscribe(self, subscriber: Subscriber, keys: set[str]) -> None:
@@ -130,12 +140,15 @@ class EventFanout:
             # A blocking Redis pop may take a moment to notice; don't wait on it forever.
             await asyncio.wait(self._tasks, timeout=0.5)
         self._tasks.clear()
+        remove_committed_listener(self._take_committed)
         if self._channel is not None and self._layer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._layer.group_discard(EVENTS_GROUP, self._channel), 1)
 
     async def _run(self) -> None:
         self.last_id = await database_sync_to_async(last_event_id)()
+        self._loop = asyncio.get_running_loop()
+        add_committed_listener(self._take_committed)
         if self._layer is not None:
             # The default prefix matters: channels_redis reads every process-local
             # channel of a process from one list, keyed by that prefix.
@@ -160,7 +173,16 @@ class EventFanout:
         assert self._layer is not None and self._channel is not None
         while True:
             try:
-                await self._layer.receive(self._channel)
+                message = await self._layer.receive(self._channel)
+                rung_for = message.get("id") if isinstance(message, dict) else None
+                if (
+                    isinstance(rung_for, int)
+                    and self.last_id is not None
+                    and rung_for <= self.last_id
+                ):
+                    # Sent already (handed over by this process's writer): a doorbell
+                    # names its transaction's highest event id.
+                    continue
                 self._wake.set()
             except asyncio.CancelledError:
                 raise
@@ -199,11 +221,43 @@ class EventFanout:
         while True:
             assert self.last_id is not None
             events = await database_sync_to_async(_read_after)(self.last_id)
-            for event in events:
-                await self._dispatch(event)
-                self.last_id = event.pk
+            async with self._sending:
+                for event in events:
+                    if event.pk <= self.last_id:
+                        continue  # handed over while the read ran
+                    await self._dispatch(event)
+                    self.last_id = event.pk
             if len(events) < BATCH:
                 return
+
+    def _take_committed(self, events: list[Event]) -> None:
+        """Called in a writer's thread after its commit (RuntimeError once the loop
+        is closed: the listener is then dropped)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._start_handover, events)
+
+    def _start_handover(self, events: list[Event]) -> None:
+        task = asyncio.create_task(self._send_committed(events))
+        self._handovers.add(task)
+        task.add_done_callback(self._handovers.discard)
+
+    async def _send_committed(self, events: list[Event]) -> None:
+        """Events are sent without a read only if they directly follow the last event
+        sent: ids are committed in id order (inbox.events), so nothing below them can
+        still appear. After a gap (a rolled-back id, an event of another process not
+        read yet) the reader fetches them from the log, in order."""
+        async with self._sending:
+            assert self.last_id is not None
+            fresh = [event for event in events if event.pk > self.last_id]
+            if not fresh:
+                return
+            expected = range(self.last_id + 1, self.last_id + 1 + len(fresh))
+            if [event.pk for event in fresh] != list(expected):
+                self._wake.set()
+                return
+            for event in fresh:
+                await self._dispatch(event)
+                self.last_id = event.pk
 
     async def _dispatch(self, event: Event) -> None:
         targets: set[Subscriber] = set()

@@ -2,7 +2,12 @@
 
 Domain actions call record_event() inside their transaction. The row commits with
 the write it describes; after commit, a doorbell goes to every server process
-(`hub.events` group), which reads new rows from the log and fans them out.
+(`hub.events` group), which reads new rows from the log and fans them out. A server
+process that wrote the events itself (a webhook served by Daphne) also hands the
+committed rows straight to its own pump (`add_committed_listener`), which sends them
+without reading them back when they follow the last event it sent: the screen pop
+then waits neither for the channel layer nor for a read queued behind the webhook's
+next statements.
 
 Ordering: event ids must become visible in id order, or a reader that saw id 7
 could later find a 6 it skipped. SQLite already serializes writers (IMMEDIATE
@@ -14,9 +19,10 @@ is held only from the event insert to the commit: actions record their event las
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,9 +142,75 @@ def record_events(pending: list[PendingEvent]) -> list[Event]:
         events[0].save(force_insert=True)
     else:
         Event.objects.bulk_create(events)
+    if _committed_listeners and all(event.pk is not None for event in events):
+        # Registered per call, not once per transaction: Django drops it with the
+        # savepoint its events die with. Before the doorbell, whose group_send the
+        # writer's thread waits for.
+        transaction.on_commit(_Handover(events))
     if first_in_transaction:
         transaction.on_commit(_Doorbell(events[-1].pk))
+    else:
+        _raise_pending_doorbell(events[-1].pk)
     return events
+
+
+# Callables of this process that take committed events (the server's event pump). A
+# listener is called in the writer's thread right after the commit and must only
+# hand the events over (to its event loop); it raises RuntimeError once its loop is
+# gone, and is then dropped.
+CommittedListener = Callable[[list[Event]], None]
+_committed_listeners: list[CommittedListener] = []
+
+
+def add_committed_listener(listener: CommittedListener) -> None:
+    _committed_listeners.append(listener)
+
+
+def remove_committed_listener(listener: CommittedListener) -> None:
+    if listener in _committed_listeners:
+        _committed_listeners.remove(listener)
+
+
+class _Handover:
+    """After commit: this process's listeners get copies of the events as a reader of
+    the log would see them (data through JSON, as the column stores it; no object the
+    writer may still change)."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+
+    def __call__(self) -> None:
+        try:
+            copies = [
+                Event(
+                    pk=event.pk,
+                    type=event.type,
+                    data=json.loads(json.dumps(event.data)),
+                    audience=event.audience,
+                    conversation_id=event.conversation_id,
+                    created_at=event.created_at,
+                )
+                for event in self.events
+            ]
+        except (TypeError, ValueError):  # the log is read as usual
+            logger.warning("could not hand over events", exc_info=True)
+            return
+        for listener in list(_committed_listeners):
+            try:
+                listener(copies)
+            except RuntimeError:
+                remove_committed_listener(listener)  # its event loop is closed
+            except Exception:  # the doorbell and the poll still bring the events
+                logger.warning("event hand-over failed", exc_info=True)
+
+
+def _raise_pending_doorbell(event_id: int) -> None:
+    """The doorbell names the transaction's highest event id, so that a server that
+    has sent that id already can skip reading the log (the id may belong to a
+    savepoint rolled back since, which only costs a read)."""
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _Doorbell) and not callback.rung:
+            callback.event_id = max(callback.event_id, event_id)
 
 
 class _Doorbell:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
-from hub.actions import PhoneInput, do_create_contact
-from hub.models import Account
+from hub.actions import EmailInput, PhoneInput, do_create_contact
+from hub.models import Account, Contact, Tag
 from telephony.caller_id import identify_caller
+from telephony.screen_pop import profile_for
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +73,25 @@ def test_a_number_nobody_has_is_an_unknown_caller_with_its_number() -> None:
     assert match.e164 == "+442079460999"
     assert match.contact is None
     assert match.candidates == []
+
+
+def test_the_pop_reads_a_caller_with_phones_emails_and_tags_as_the_prefetch_would(
+    django_assert_max_num_queries: object,
+) -> None:
+    """PostgreSQL reads them in one statement (telephony/caller_id.py); the profile
+    then shows exactly what separate reads give, in the same order."""
+    contact = do_create_contact(
+        "Many Ways",
+        phones=[PhoneInput("+14155550177", label="mobile"), PhoneInput("+14155550100")],
+        emails=[EmailInput("b@example.test"), EmailInput("a@example.test", label="home")],
+    )
+    contact.tags.set([Tag.objects.create(name="vip"), Tag.objects.create(name="churn")])
+    expected = profile_for(Contact.objects.get(pk=contact.pk))
+    statements = 1 if connection.vendor == "postgresql" else 4
+    with django_assert_max_num_queries(statements):  # type: ignore[operator]
+        match = identify_caller("+14155550100", for_screen_pop=True)
+        caller = match.contact
+        assert caller is not None
+        shown = (list(caller.phones.all()), list(caller.emails.all()), list(caller.tags.all()))
+    assert [p.e164 for p in shown[0]] == ["+14155550177", "+14155550100"]
+    assert profile_for(caller) == expected

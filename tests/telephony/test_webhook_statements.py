@@ -6,6 +6,7 @@ fails when someone adds a query inside a loop."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from inbox.models import Channel, Event, Inbox
 from telephony.models import Call
@@ -35,6 +36,10 @@ MAX_SMS_WARM = 11  # measured 11 (was 15)
 MAX_CALL_WARM = 23
 MAX_POP_WARM = 12  # measured 12 on both: configuration token, call, caller (4), ring plan,
 # call INSERT, the profile (3), event INSERT
+# PostgreSQL reads the caller with its phones, e-mails and tags in one statement
+# (jsonb_agg columns, telephony/caller_id.py): 3 fewer, and 3 fewer in all.
+MAX_POP_WARM_POSTGRESQL = 9
+MAX_CALL_WARM_POSTGRESQL = 20
 
 
 def test_an_inbound_sms_costs_a_fixed_number_of_statements(people: Personas) -> None:
@@ -92,11 +97,13 @@ def test_an_inbound_call_costs_a_fixed_number_of_statements(people: Personas) ->
         "Olga Nordmann"
     )
     run = statements(context)
+    postgresql = connection.vendor == "postgresql"
     print(f"statements: the next call {len(run)}")
-    assert len(run) <= MAX_CALL_WARM, "\n".join(run)
+    assert len(run) <= (MAX_CALL_WARM_POSTGRESQL if postgresql else MAX_CALL_WARM), "\n".join(run)
     (pop_insert,) = [
         index for index, sql in enumerate(run) if "INSERT" in sql and "'call.incoming'" in sql
     ]
     print(f"statements: the next call until its pop {pop_insert + 1}")
-    assert pop_insert + 1 <= MAX_POP_WARM, "\n".join(run[: pop_insert + 1])
+    budget = MAX_POP_WARM_POSTGRESQL if postgresql else MAX_POP_WARM
+    assert pop_insert + 1 <= budget, "\n".join(run[: pop_insert + 1])
     assert Inbox.objects.count() == 1
