@@ -32,10 +32,11 @@ from hub.models import (
 from hub.phones import parse_phone
 
 
-def record_audit(
+def audit_entry(
     actor: User | None, action: str, obj: models.Model, changes: dict[str, Any] | None = None
 ) -> AuditLogEntry:
-    return AuditLogEntry.objects.create(
+    """An audit row, not saved yet (several of one write go in with one INSERT)."""
+    return AuditLogEntry(
         actor=actor if actor and actor.pk else None,
         action=action,
         object_type=obj._meta.label_lower,
@@ -43,6 +44,14 @@ def record_audit(
         object_repr=str(obj)[:200],
         changes=changes or {},
     )
+
+
+def record_audit(
+    actor: User | None, action: str, obj: models.Model, changes: dict[str, Any] | None = None
+) -> AuditLogEntry:
+    entry = audit_entry(actor, action, obj, changes)
+    entry.save(force_insert=True)
+    return entry
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,6 @@ def do_add_contact_email(
     return email
 
 
-@transaction.atomic
 def do_create_contact(
     name: str,
     *,
@@ -105,14 +113,37 @@ def do_create_contact(
     by: User | None = None,
     **fields: Any,
 ) -> Contact:
+    """The contact, its phones and e-mail addresses, and their audit rows.
+
+    Everything but the phones is checked before anything is written, and a new
+    contact has no addresses to compare with but those given: without phones there
+    is nothing left to fail halfway, so no savepoint is needed inside a caller's
+    transaction, and the addresses and the audit rows go in with one INSERT each
+    (the mail sync creates a contact for every new sender)."""
     contact = Contact(name=name.strip(), account=account, **fields)
     contact.full_clean()
-    contact.save()
-    for phone in phones:
-        do_add_contact_phone(contact, phone.raw, label=phone.label, by=by)
+    phones = list(phones)
+    addresses: list[ContactEmail] = []
     for email in emails:
-        do_add_contact_email(contact, email.address, label=email.label, by=by)
-    record_audit(by, "contact.created", contact, {"name": contact.name})
+        normalized = normalize_email(email.address)
+        address = ContactEmail(contact=contact, address=normalized, label=email.label)
+        address.full_clean(exclude=["contact"])
+        if any(other.address == normalized for other in addresses):
+            raise ValidationError({"emails": f"{normalized} is already on this contact"})
+        addresses.append(address)
+    with transaction.atomic(savepoint=bool(phones)):
+        contact.save()
+        for phone in phones:
+            do_add_contact_phone(contact, phone.raw, label=phone.label, by=by)
+        for address in addresses:
+            address.contact = contact
+        ContactEmail.objects.bulk_create(addresses)
+        AuditLogEntry.objects.bulk_create(
+            [
+                *(audit_entry(by, "email.added", contact, {"email": a.address}) for a in addresses),
+                audit_entry(by, "contact.created", contact, {"name": contact.name}),
+            ]
+        )
     return contact
 
 

@@ -8,12 +8,12 @@ calls `on_deal_saved`). The weights live in the admin-edited `LeadScoring` row.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Case, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from hub import config_cache
@@ -135,8 +135,71 @@ def lead_score_after_interaction(contact: Contact, at: datetime | None = None) -
     return compute_lead_score(counted, now=at)
 
 
+class ContactChanged(Exception):
+    """A contact counted by PendingInteractions was changed by another transaction
+    after it was read: its count and score were not written, and the caller's
+    transaction must not commit (the mail sync then stores its batch again one mail
+    per transaction, counting with record_interaction's locking read)."""
+
+
+@dataclass
+class PendingInteractions:
+    """The counts and scores of a batch's contacts, computed as record_interaction
+    computes them from the contacts as the caller read them (with their deal value),
+    and written at the batch's end with one conditional UPDATE for all of them instead
+    of one per message. The UPDATE matches a contact only where its count and score
+    are still those read; if any does not match, `write` raises ContactChanged."""
+
+    # Contact id -> (the contact, its count and score as read).
+    counted: dict[int, tuple[Contact, int, int]] = field(default_factory=dict)
+
+    def count(self, contact: Contact, at: datetime, deal_value: Decimal) -> Interaction:
+        if contact.pk not in self.counted:
+            self.counted[contact.pk] = (contact, contact.interaction_count, contact.lead_score)
+        contact.interaction_count += 1
+        contact.last_interaction_at = at
+        contact.lead_score = compute_lead_score(contact, scoring_settings(), deal_value=deal_value)
+        return Interaction(contact.lead_score, deal_value)
+
+    def write(self) -> None:
+        if not self.counted:
+            return
+        rows = list(self.counted.values())
+        self.counted = {}
+        unchanged = Q()
+        for contact, seen_count, seen_score in rows:
+            unchanged |= Q(pk=contact.pk, interaction_count=seen_count, lead_score=seen_score)
+
+        def each(name: str) -> Case:
+            return Case(
+                *(
+                    When(pk=contact.pk, then=Value(getattr(contact, name)))
+                    for contact, _count, _score in rows
+                ),
+                output_field=Contact._meta.get_field(name),
+            )
+
+        written = (
+            Contact.objects.filter(unchanged)
+            .order_by()
+            .update(
+                interaction_count=each("interaction_count"),
+                last_interaction_at=each("last_interaction_at"),
+                lead_score=each("lead_score"),
+            )
+        )
+        if written != len(rows):
+            raise ContactChanged(
+                f"{len(rows) - written} of {len(rows)} contacts changed since they were read"
+            )
+
+
 def record_interaction(
-    contact: Contact, at: datetime | None = None, *, deal_value: Decimal | None = None
+    contact: Contact,
+    at: datetime | None = None,
+    *,
+    deal_value: Decimal | None = None,
+    pending: PendingInteractions | None = None,
 ) -> Interaction:
     """A message from the contact arrived: count it and rescore, in the caller's
     transaction. The contact's row is locked while counting (two messages of one
@@ -147,8 +210,14 @@ def record_interaction(
     count and score are then written by one UPDATE on condition that they are still
     those read, without a locking read first; when another transaction changed them
     meanwhile (the UPDATE waits for its lock, then finds them changed), the locking
-    read follows as without it."""
+    read follows as without it.
+
+    `pending` (with `deal_value`): nothing is written here; the count and score are
+    written with the caller's batch (PendingInteractions.write), in the same
+    transaction."""
     at = at or timezone.now()
+    if pending is not None and deal_value is not None:
+        return pending.count(contact, at, deal_value)
     if not connection.in_atomic_block:
         with transaction.atomic():
             return record_interaction(contact, at, deal_value=deal_value)

@@ -11,12 +11,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from hub import config_cache
 from hub.actions import record_audit
 from hub.models import Contact, PartnerOrganization, Team, User
-from hub.scoring import record_interaction
+from hub.scoring import PendingInteractions, record_interaction
 from inbox import outbound
 from inbox.assignment import drain_after_commit
 from inbox.events import PendingEvent, record_event, record_events
@@ -47,6 +48,61 @@ class Received:
     # receive_message(defer_events=True): the events of this message, not yet written;
     # the caller records them together with its own (one INSERT for all).
     pending_events: list[PendingEvent] = field(default_factory=list)
+    # receive_message(defer_writes=True): the message (and a new conversation) still
+    # to be inserted, by write_receipts, with other messages of the caller's batch.
+    pending_write: PendingReceipt | None = None
+
+
+@dataclass
+class PendingReceipt:
+    """An inbound message decided (routed, SLA set, scored) but not inserted yet:
+    `write_receipts` inserts those of a batch with one INSERT per table and returns
+    their events. `insert_conversation`: the conversation is new and unsaved."""
+
+    message: Message
+    conversation: Conversation
+    created: bool
+    insert_conversation: bool
+    partner_ids: list[int]
+
+
+def write_receipts(receipts: list[PendingReceipt]) -> list[list[PendingEvent]]:
+    """Insert the pending messages of a batch (and their new conversations): one
+    INSERT for the conversations, one for the messages, in list order (both databases
+    number a multi-row INSERT's rows in order, so ids follow the order of arrival).
+    Returns each receipt's events, for the caller to record in the same transaction.
+
+    `bulk_create` sends no `post_save`; it is sent here for every row, as `save()`
+    would have, so that listeners (the search index) see these rows like any other."""
+    new_conversations = [r.conversation for r in receipts if r.insert_conversation]
+    if new_conversations:
+        Conversation.objects.bulk_create(new_conversations)
+    for receipt in receipts:
+        receipt.message.conversation = receipt.conversation
+    messages = Message.objects.bulk_create([receipt.message for receipt in receipts])
+    using = transaction.get_connection().alias
+    for conversation in new_conversations:
+        post_save.send(
+            Conversation,
+            instance=conversation,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=using,
+        )
+    for message in messages:
+        post_save.send(
+            Message, instance=message, created=True, update_fields=None, raw=False, using=using
+        )
+    return [
+        _received_events(
+            receipt.conversation,
+            receipt.message,
+            created=receipt.created,
+            partner_ids=receipt.partner_ids,
+        )
+        for receipt in receipts
+    ]
 
 
 def _locked_conversations() -> QuerySet[Conversation]:
@@ -135,6 +191,8 @@ def receive_message(
     new_thread: bool = False,
     defer_events: bool = False,
     savepoint: bool = True,
+    defer_writes: bool = False,
+    interactions: PendingInteractions | None = None,
     contact_deal_value: Decimal | None = None,
     team: Team | None = None,
 ) -> Received:
@@ -159,6 +217,15 @@ def receive_message(
     IntegrityError instead of returning the other delivery's message: the caller's
     transaction can run no more statements.
 
+    `defer_writes` (with `defer_events` and `savepoint=False`): the message, and its
+    conversation when new, are not inserted; `Received.pending_write` holds them for
+    `write_receipts`, which the caller runs in the same transaction before anything
+    reads them (the mail sync's batch: one INSERT per table per batch). Their ids are
+    unset until then. A conversation that exists already is locked and updated here.
+    `interactions`: the lead score's count of `contact` (given with
+    `contact_deal_value`) joins the caller's batch, which writes it
+    (hub.scoring.PendingInteractions) in the same transaction.
+
     `contact_deal_value`: the open deal value of `contact`'s account, read together
     with `contact` by the caller; the lead score then counts the message without a
     locking read of the contact (hub.scoring.record_interaction).
@@ -166,6 +233,8 @@ def receive_message(
     `team`: a new conversation's team, already decided by
     `routing.team_for_new_conversation` (a call rang that team before its
     conversation was written); routing runs as usual but keeps that team."""
+    if defer_writes and (savepoint or not defer_events):
+        raise ValueError("defer_writes needs defer_events=True and savepoint=False")
     if external_id and not redelivery_checked:
         existing = _existing_message(inbox, external_id)
         if existing is not None:
@@ -188,6 +257,8 @@ def receive_message(
                 metadata=metadata or {},
                 new_thread=new_thread,
                 defer_events=defer_events,
+                defer_writes=defer_writes,
+                interactions=interactions,
                 contact_deal_value=contact_deal_value,
                 team=team,
             )
@@ -226,6 +297,8 @@ def _receive(
     metadata: dict[str, Any],
     new_thread: bool,
     defer_events: bool,
+    defer_writes: bool = False,
+    interactions: PendingInteractions | None = None,
     contact_deal_value: Decimal | None = None,
     team: Team | None,
 ) -> Received:
@@ -249,6 +322,7 @@ def _receive(
             scored_contact,
             now,
             deal_value=contact_deal_value if scored_contact is contact else None,
+            pending=interactions if scored_contact is contact else None,
         )
         if scored_contact is not None
         else None
@@ -276,11 +350,14 @@ def _receive(
             team=team,
         )
         apply_sla(conversation, now)  # SLA (issue 7): due times once routing set team/priority
-        conversation.save()
+        insert_conversation = defer_writes and conversation.pk is None
+        if not insert_conversation:
+            conversation.save()
         metadata = {**metadata, "routing": routed.trace}
         # New in this transaction: its only shares are those a routing rule just made.
         partner_ids = routed.shared_with
     else:
+        insert_conversation = False
         if conversation.status != ConversationStatus.OPEN:
             # A customer writing again reopens the conversation.
             conversation.status = ConversationStatus.OPEN
@@ -292,7 +369,7 @@ def _receive(
         apply_sla(conversation, now)  # SLA (issue 7): next-response (and reopen) due times
         conversation.save()
         partner_ids = [share.organization_id for share in conversation.shares.all()]
-    message = Message.objects.create(
+    message = Message(
         conversation=conversation,
         inbox=inbox,
         direction=Direction.INBOUND,
@@ -304,6 +381,16 @@ def _receive(
         status=MessageStatus.RECEIVED,
         metadata=metadata,
     )
+    if defer_writes:
+        pending = PendingReceipt(
+            message,
+            conversation,
+            created=created,
+            insert_conversation=insert_conversation,
+            partner_ids=partner_ids,
+        )
+        return Received(message, conversation, created=True, pending_write=pending)
+    message.save(force_insert=True)
     events = _received_events(conversation, message, created=created, partner_ids=partner_ids)
     if defer_events:
         return Received(message, conversation, created=True, pending_events=events)

@@ -23,8 +23,8 @@ from hub import config_cache
 from hub.actions import EmailInput, contacts_with_email, do_create_contact
 from hub.models import Contact, ContactEmail
 from hub.retry import next_attempt_at
-from hub.scoring import deal_value_read, open_deal_value_of_account
-from inbox.actions import receive_message
+from hub.scoring import PendingInteractions, deal_value_read, open_deal_value_of_account
+from inbox.actions import PendingReceipt, receive_message, write_receipts
 from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.delivery import mark_message_status
 from inbox.events import PendingEvent, record_events
@@ -136,21 +136,47 @@ class _BatchLookups:
 @dataclass
 class _BatchWrites:
     """What the mails of one batch write at its end rather than one statement per
-    mail: their events (one INSERT, which is also when the event-log lock is taken,
-    so it is held from the batch's end to its commit) and their Message-ID records
-    (one INSERT). Written before anything that records events or reads the records
-    itself (attachments, bounces, a flagged mail), so that events stay in order."""
+    mail: their messages and new conversations (one INSERT each, inbox.actions.
+    write_receipts), their Message-ID records (one INSERT) and their events (one
+    INSERT, which is also when the event-log lock is taken, so it is held from the
+    batch's end to its commit). Written earlier, at once, before anything that
+    records events or reads those rows itself (attachments, bounces, a flagged mail,
+    a reply into a conversation of this batch, auto-assignment's load count), so that
+    events stay in order and every read sees what the batch wrote."""
 
-    events: list[PendingEvent] = field(default_factory=list)
+    # Mail order: a message still to insert, or events already decided.
+    entries: list[PendingReceipt | list[PendingEvent]] = field(default_factory=list)
     records: list[MailMessage] = field(default_factory=list)
+    # The lead score's counts of the batch's known contacts (one UPDATE).
+    interactions: PendingInteractions = field(default_factory=PendingInteractions)
+
+    def write_messages(self) -> None:
+        """Insert the messages and conversations so far (their events wait)."""
+        receipts = [entry for entry in self.entries if isinstance(entry, PendingReceipt)]
+        if not receipts:
+            return
+        receipt_events = iter(write_receipts(receipts))
+        self.entries = [
+            next(receipt_events) if isinstance(entry, PendingReceipt) else entry
+            for entry in self.entries
+        ]
 
     def flush(self) -> None:
+        self.write_messages()
+        events = [event for entry in self.entries for event in entry]  # type: ignore[union-attr]
+        self.entries = []
+        self.interactions.write()
         if self.records:
+            for record in self.records:
+                record.message_id = record.message.pk  # set now that the message has one
             MailMessage.objects.bulk_create(self.records)
             self.records = []
-        if self.events:
-            record_events(self.events)
-            self.events = []
+        if events:
+            record_events(events)
+
+    def waiting(self, conversation: Conversation | None) -> bool:
+        """The conversation is one this batch has not inserted yet."""
+        return conversation is not None and conversation.pk is None
 
 
 def ingest_batch(
@@ -357,7 +383,13 @@ def _store(
         existing = MailMessage.objects.filter(key=key).select_related("message").first()
         if existing is not None:
             return IngestResult(fetched.uid, "duplicate", existing.message)
+    if writes is not None and parsing.conversation_token(mail.subject) is not None:
+        # The token's check reads the conversation's stored messages.
+        writes.write_messages()
     conversation = _find_conversation(mail, lookups)
+    if writes is not None and writes.waiting(conversation):
+        # A reply to a mail of this batch: the conversation is locked and updated.
+        writes.write_messages()
     inbox: Inbox = conversation.inbox if conversation is not None else mailbox.inbox
     contact = _contact_for(mail, lookups)
     limit = settings.MAIL_MAX_ATTACHMENT_BYTES
@@ -403,6 +435,8 @@ def _store(
         # Looked up in MailMessage under the folder's checkpoint lock: no stored copy.
         redelivery_checked=True,
         defer_events=writes is not None,
+        defer_writes=writes is not None,
+        interactions=writes.interactions if writes is not None else None,
         savepoint=writes is None,
         contact_deal_value=(
             lookups.deal_values.get(contact.pk)
@@ -419,11 +453,18 @@ def _store(
         references=" ".join(mail.references[-20:]),
     )
     if writes is not None:
-        writes.events.extend(received.pending_events)
+        writes.entries.append(received.pending_write or received.pending_events)
         writes.records.append(record)
         if (received.created and kept) or mail.auto == "bounce":
-            # These record events of their own, after this message's.
+            # Attachments and bounces record events of their own, after this message's.
             writes.flush()
+        elif (
+            received.pending_write is not None
+            and received.pending_write.insert_conversation
+            and received.conversation.assignee_id is not None
+        ):
+            # The next auto-assignment counts agents' open conversations in the database.
+            writes.write_messages()
     else:
         record.save(force_insert=True)
     if lookups is not None:
