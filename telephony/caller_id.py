@@ -101,8 +101,13 @@ def _with_related_rows(found: QuerySet[Contact]) -> list[Contact]:
 def _prefetched(
     contact: Contact, name: str, model: type[Model], rows: list[Any], alias: str
 ) -> None:
-    fields = [f.attname for f in model._meta.concrete_fields]
-    objects = [model.from_db(alias, fields, [row[f] for f in fields]) for row in rows]
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    # JSON has no dates or decimals: each value goes through its field, as a form's
+    # would, so that a field of such a type added later comes back as its type.
+    objects = [
+        model.from_db(alias, names, [f.to_python(row[f.attname]) for f in fields]) for row in rows
+    ]
     related = getattr(contact, name).get_queryset()
     related._result_cache = objects
     related._prefetch_done = True
