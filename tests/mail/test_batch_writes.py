@@ -129,6 +129,51 @@ def test_pending_interactions_refuse_to_overwrite_a_changed_contact(
         pending.write()
 
 
+def test_pending_interactions_write_every_contact_and_skip_only_a_changed_one(
+    make_mailbox: MakeMailbox,
+) -> None:
+    """Both forms of the UPDATE (raw on PostgreSQL, the ORM's on SQLite) write each
+    contact's own count, time and score, and leave a contact changed since the read
+    as the other transaction left it."""
+    make_mailbox("support-email")
+    at = timezone.now()
+    contacts = [Contact.objects.create(name=f"Customer {n}", interaction_count=n) for n in range(3)]
+    pending = PendingInteractions()
+    for contact in contacts:
+        pending.count(contact, at, deal_value_read(None))
+    pending.count(contacts[2], at, deal_value_read(None))
+    pending.write()
+    written = {c.pk: c for c in Contact.objects.filter(pk__in=[c.pk for c in contacts])}
+    assert [written[c.pk].interaction_count for c in contacts] == [1, 2, 4]
+    assert [written[c.pk].last_interaction_at for c in contacts] == [at, at, at]
+    assert [written[c.pk].lead_score for c in contacts] == [c.lead_score for c in contacts]
+
+    later = timezone.now()
+    for contact in contacts:
+        pending.count(contact, later, deal_value_read(None))
+    Contact.objects.filter(pk=contacts[1].pk).update(interaction_count=50)
+    with pytest.raises(ContactChanged, match="1 of 3"):
+        pending.write()
+    assert Contact.objects.get(pk=contacts[1].pk).interaction_count == 50
+
+
+def test_pending_interactions_are_written_without_per_row_conditions_on_postgresql(
+    make_mailbox: MakeMailbox,
+) -> None:
+    """On PostgreSQL the batch's contacts are written by one statement taking the rows
+    as arrays: no CASE/WHEN per row and column nor OR per row for Django to build."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps the ORM's UPDATE")
+    make_mailbox("support-email")
+    pending = PendingInteractions()
+    for n in range(5):
+        pending.count(Contact.objects.create(name=f"C{n}"), timezone.now(), deal_value_read(None))
+    with capture() as written:
+        pending.write()
+    (update,) = statements(written)
+    assert "CASE" not in update.upper() and " OR " not in update.upper(), update
+
+
 def test_a_reply_to_a_mail_of_the_same_batch_joins_its_conversation(
     make_mailbox: MakeMailbox, dovecot: Dovecot
 ) -> None:
