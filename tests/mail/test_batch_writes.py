@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 import kb_documents.signals
-from hub.models import Contact
+from hub.models import AuditLogEntry, Contact
 from hub.scoring import ContactChanged, PendingInteractions, deal_value_read
 from inbox.models import Conversation, Event, Message
 from mail import actions, worker
@@ -172,6 +172,43 @@ def test_pending_interactions_are_written_without_per_row_conditions_on_postgres
         pending.write()
     (update,) = statements(written)
     assert "CASE" not in update.upper() and " OR " not in update.upper(), update
+
+
+def test_a_batchs_new_senders_are_created_with_one_insert_per_table(
+    make_mailbox: MakeMailbox, dovecot: Dovecot
+) -> None:
+    """Five new senders (one writing twice), a duplicate of a mail of the batch and a
+    bounce: four contacts in mail order, with one INSERT of contacts, one of
+    addresses and one of audit rows for them all, the audit rows in the order
+    do_create_contact writes them one by one."""
+    mailbox = make_mailbox("support-email")
+    senders = [f"Customer {n} <customer{n}@shop.test>" for n in range(4)]
+    dovecot.deliver(
+        mailbox.imap_user,
+        *(mail(n, sender=sender) for n, sender in enumerate(senders)),
+        mail(4, sender=senders[1]),
+        mail(0, sender="Someone Else <else@shop.test>"),  # a duplicate: no contact
+    )
+    with capture() as batch:
+        worker.run_once()
+
+    inserts = [
+        sql
+        for sql in statements(batch)
+        if sql.startswith(('INSERT INTO "hub_contact"', 'INSERT INTO "hub_contactemail"'))
+    ]
+    assert len(inserts) == 2, "\n".join(inserts)
+    contacts = list(Contact.objects.order_by("id"))
+    assert [c.name for c in contacts] == [f"Customer {n}" for n in range(4)]
+    assert [c.interaction_count for c in contacts] == [1, 2, 1, 1]
+    assert not Contact.objects.filter(emails__address="else@shop.test").exists()
+    audit = [
+        (row.action, row.object_id)
+        for row in AuditLogEntry.objects.filter(object_type="hub.contact").order_by("id")
+    ]
+    assert audit == [
+        (action, str(c.pk)) for c in contacts for action in ("email.added", "contact.created")
+    ]
 
 
 def test_a_reply_to_a_mail_of_the_same_batch_joins_its_conversation(
