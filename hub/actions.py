@@ -120,17 +120,8 @@ def do_create_contact(
     is nothing left to fail halfway, so no savepoint is needed inside a caller's
     transaction, and the addresses and the audit rows go in with one INSERT each
     (the mail sync creates a contact for every new sender)."""
-    contact = Contact(name=name.strip(), account=account, **fields)
-    contact.full_clean()
+    contact, addresses = _checked_contact(name, account, emails, fields)
     phones = list(phones)
-    addresses: list[ContactEmail] = []
-    for email in emails:
-        normalized = normalize_email(email.address)
-        address = ContactEmail(contact=contact, address=normalized, label=email.label)
-        address.full_clean(exclude=["contact"])
-        if any(other.address == normalized for other in addresses):
-            raise ValidationError({"emails": f"{normalized} is already on this contact"})
-        addresses.append(address)
     with transaction.atomic(savepoint=bool(phones)):
         contact.save()
         for phone in phones:
@@ -145,6 +136,61 @@ def do_create_contact(
             ]
         )
     return contact
+
+
+def _checked_contact(
+    name: str, account: Account | None, emails: Iterable[EmailInput], fields: dict[str, Any]
+) -> tuple[Contact, list[ContactEmail]]:
+    """The unsaved contact and its addresses, checked (ValidationError if not valid)."""
+    contact = Contact(name=name.strip(), account=account, **fields)
+    contact.full_clean()
+    addresses: list[ContactEmail] = []
+    for email in emails:
+        normalized = normalize_email(email.address)
+        address = ContactEmail(contact=contact, address=normalized, label=email.label)
+        address.full_clean(exclude=["contact"])
+        if any(other.address == normalized for other in addresses):
+            raise ValidationError({"emails": f"{normalized} is already on this contact"})
+        addresses.append(address)
+    return contact, addresses
+
+
+def do_create_contacts(
+    new: list[tuple[str, list[EmailInput]]], *, by: User | None = None
+) -> list[Contact | None]:
+    """Several contacts without phones (name, addresses), as do_create_contact creates
+    each, with one INSERT for all the contacts, one for their addresses and one for
+    their audit rows (in the order do_create_contact writes them one by one). A
+    contact that does not pass the checks is not created: None in its place. Must be
+    called in the caller's transaction (the mail sync creates its batch's new
+    senders at once)."""
+    checked: list[tuple[Contact, list[ContactEmail]] | None] = []
+    for name, emails in new:
+        try:
+            checked.append(_checked_contact(name, None, emails, {}))
+        except ValidationError:
+            checked.append(None)
+    valid = [pair for pair in checked if pair is not None]
+    if valid:
+        Contact.objects.bulk_create([contact for contact, _addresses in valid])
+        for contact, addresses in valid:
+            for address in addresses:
+                address.contact = contact
+        ContactEmail.objects.bulk_create([a for _contact, addresses in valid for a in addresses])
+        AuditLogEntry.objects.bulk_create(
+            [
+                entry
+                for contact, addresses in valid
+                for entry in (
+                    *(
+                        audit_entry(by, "email.added", contact, {"email": a.address})
+                        for a in addresses
+                    ),
+                    audit_entry(by, "contact.created", contact, {"name": contact.name}),
+                )
+            ]
+        )
+    return [pair[0] if pair is not None else None for pair in checked]
 
 
 @transaction.atomic

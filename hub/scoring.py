@@ -166,32 +166,76 @@ class PendingInteractions:
             return
         rows = list(self.counted.values())
         self.counted = {}
-        unchanged = Q()
-        for contact, seen_count, seen_score in rows:
-            unchanged |= Q(pk=contact.pk, interaction_count=seen_count, lead_score=seen_score)
-
-        def each(name: str) -> Case:
-            return Case(
-                *(
-                    When(pk=contact.pk, then=Value(getattr(contact, name)))
-                    for contact, _count, _score in rows
-                ),
-                output_field=Contact._meta.get_field(name),
-            )
-
-        written = (
-            Contact.objects.filter(unchanged)
-            .order_by()
-            .update(
-                interaction_count=each("interaction_count"),
-                last_interaction_at=each("last_interaction_at"),
-                lead_score=each("lead_score"),
-            )
-        )
+        if connection.vendor == "postgresql":
+            written = _write_counted_postgresql(rows)
+        else:
+            written = _write_counted(rows)
         if written != len(rows):
             raise ContactChanged(
                 f"{len(rows) - written} of {len(rows)} contacts changed since they were read"
             )
+
+
+# The contact UPDATE of PendingInteractions on PostgreSQL: the rows' values as arrays
+# (one statement text whatever the batch's size, built without the ORM's per-row
+# CASE/WHEN and OR conditions), matched only where count and score are still those read.
+_UPDATE_COUNTED_POSTGRESQL = """
+UPDATE {table} AS contact
+SET {count} = counted.new_count, {at} = counted.new_at, {score} = counted.new_score
+FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::integer[], %s::timestamptz[],
+            %s::integer[]) AS counted(id, seen_count, seen_score, new_count, new_at, new_score)
+WHERE contact.{pk} = counted.id
+  AND contact.{count} = counted.seen_count
+  AND contact.{score} = counted.seen_score
+"""
+
+
+def _write_counted_postgresql(rows: list[tuple[Contact, int, int]]) -> int:
+    """PendingInteractions' UPDATE in one raw statement; the number of rows matched."""
+    quote = connection.ops.quote_name
+    meta = Contact._meta
+    sql = _UPDATE_COUNTED_POSTGRESQL.format(
+        table=quote(meta.db_table),
+        pk=quote(meta.pk.column),
+        count=quote(meta.get_field("interaction_count").column),
+        at=quote(meta.get_field("last_interaction_at").column),
+        score=quote(meta.get_field("lead_score").column),
+    )
+    params = [
+        [contact.pk for contact, _count, _score in rows],
+        [count for _contact, count, _score in rows],
+        [score for _contact, _count, score in rows],
+        [contact.interaction_count for contact, _count, _score in rows],
+        [contact.last_interaction_at for contact, _count, _score in rows],
+        [contact.lead_score for contact, _count, _score in rows],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _write_counted(rows: list[tuple[Contact, int, int]]) -> int:
+    """PendingInteractions' UPDATE through the ORM (SQLite): one CASE per column, an
+    OR of the rows' read values as condition; the number of rows matched."""
+    unchanged = Q()
+    for contact, seen_count, seen_score in rows:
+        unchanged |= Q(pk=contact.pk, interaction_count=seen_count, lead_score=seen_score)
+
+    def each(name: str) -> Case:
+        return Case(
+            *(When(pk=contact.pk, then=Value(getattr(contact, name))) for contact, _c, _s in rows),
+            output_field=Contact._meta.get_field(name),
+        )
+
+    return (
+        Contact.objects.filter(unchanged)
+        .order_by()
+        .update(
+            interaction_count=each("interaction_count"),
+            last_interaction_at=each("last_interaction_at"),
+            lead_score=each("lead_score"),
+        )
+    )
 
 
 def record_interaction(

@@ -10,6 +10,7 @@ the conversation (`Conversation.routing_trace`).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -63,7 +64,14 @@ def analyze(text: str) -> list[str]:
 
 def sales_intent_words() -> frozenset[str]:
     configured = getattr(settings, "ROUTING_SALES_INTENT_WORDS", None) or []
-    words = configured or DEFAULT_SALES_INTENT_WORDS
+    return _analyzed_words(tuple(configured or DEFAULT_SALES_INTENT_WORDS))
+
+
+@functools.lru_cache(maxsize=8)
+def _analyzed_words(words: tuple[str, ...]) -> frozenset[str]:
+    """The words' tokens, kept per word list: every routed message asked for them and
+    analysed the same ~50 words again (the setting is read on each call, so a changed
+    list is analysed once it is seen)."""
     return frozenset(token for word in words for token in analyze(word))
 
 

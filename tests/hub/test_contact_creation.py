@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from hub.actions import EmailInput, PhoneInput, do_create_contact
+from hub.actions import EmailInput, PhoneInput, do_create_contact, do_create_contacts
 from hub.models import AuditLogEntry, Contact, ContactEmail
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,3 +57,30 @@ def test_a_bad_phone_leaves_the_callers_transaction_usable() -> None:
         assert not Contact.objects.exists()
         Contact.objects.create(name="Per")
     assert list(Contact.objects.values_list("name", flat=True)) == ["Per"]
+
+
+def test_several_contacts_cost_three_statements_and_an_invalid_one_is_left_out() -> None:
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        created = do_create_contacts(
+            [
+                ("Olga", [EmailInput(" Olga@Nordlys.test ")]),
+                ("Broken", [EmailInput("not an address")]),
+                ("Per", [EmailInput("per@nordlys.test")]),
+            ]
+        )
+    assert len(queries.captured_queries) == 3, [q["sql"] for q in queries.captured_queries]
+    olga, broken, per = created
+    assert broken is None and olga is not None and per is not None
+    assert olga.pk < per.pk
+    assert list(ContactEmail.objects.order_by("id").values_list("contact_id", "address")) == [
+        (olga.pk, "olga@nordlys.test"),
+        (per.pk, "per@nordlys.test"),
+    ]
+    assert list(
+        AuditLogEntry.objects.order_by("id").values_list("object_id", "action", "changes")
+    ) == [
+        (str(olga.pk), "email.added", {"email": "olga@nordlys.test"}),
+        (str(olga.pk), "contact.created", {"name": "Olga"}),
+        (str(per.pk), "email.added", {"email": "per@nordlys.test"}),
+        (str(per.pk), "contact.created", {"name": "Per"}),
+    ]

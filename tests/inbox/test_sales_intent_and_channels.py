@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from inbox import routing
 from inbox.chat import receive_chat_message, start_visitor
 from inbox.models import Channel, Conversation
 from inbox.routing import analyze
@@ -152,3 +153,22 @@ def test_the_same_rules_give_the_same_outcome_on_every_channel(
         else "sales intent (quote): team Sales"
     )
     assert conversation.routing_trace[0] == expected_first
+
+
+def test_the_word_list_is_analysed_once_per_list(
+    settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every routed message asks for the sales-intent words: they are analysed once
+    per configured list, and a changed list is seen at once."""
+    routing._analyzed_words.cache_clear()
+    analysed: list[str] = []
+    real_analyze = routing.analyze
+    monkeypatch.setattr(
+        routing, "analyze", lambda text: analysed.append(text) or real_analyze(text)
+    )
+    settings.ROUTING_SALES_INTENT_WORDS = ["Widget", "Cotización"]  # type: ignore[attr-defined]
+    assert routing.sales_intent_words() == {"widget", "cotizacion"}
+    assert routing.sales_intent_words() == {"widget", "cotizacion"}
+    assert analysed == ["Widget", "Cotización"]
+    settings.ROUTING_SALES_INTENT_WORDS = ["Bestellung"]  # type: ignore[attr-defined]
+    assert routing.sales_intent_words() == {"bestellung"}

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 import kb_documents.signals
-from hub.models import Contact
+from hub.models import AuditLogEntry, Contact
 from hub.scoring import ContactChanged, PendingInteractions, deal_value_read
 from inbox.models import Conversation, Event, Message
 from mail import actions, worker
@@ -127,6 +127,88 @@ def test_pending_interactions_refuse_to_overwrite_a_changed_contact(
     Contact.objects.filter(pk=contact.pk).update(lead_score=99)
     with pytest.raises(ContactChanged):
         pending.write()
+
+
+def test_pending_interactions_write_every_contact_and_skip_only_a_changed_one(
+    make_mailbox: MakeMailbox,
+) -> None:
+    """Both forms of the UPDATE (raw on PostgreSQL, the ORM's on SQLite) write each
+    contact's own count, time and score, and leave a contact changed since the read
+    as the other transaction left it."""
+    make_mailbox("support-email")
+    at = timezone.now()
+    contacts = [Contact.objects.create(name=f"Customer {n}", interaction_count=n) for n in range(3)]
+    pending = PendingInteractions()
+    for contact in contacts:
+        pending.count(contact, at, deal_value_read(None))
+    pending.count(contacts[2], at, deal_value_read(None))
+    pending.write()
+    written = {c.pk: c for c in Contact.objects.filter(pk__in=[c.pk for c in contacts])}
+    assert [written[c.pk].interaction_count for c in contacts] == [1, 2, 4]
+    assert [written[c.pk].last_interaction_at for c in contacts] == [at, at, at]
+    assert [written[c.pk].lead_score for c in contacts] == [c.lead_score for c in contacts]
+
+    later = timezone.now()
+    for contact in contacts:
+        pending.count(contact, later, deal_value_read(None))
+    Contact.objects.filter(pk=contacts[1].pk).update(interaction_count=50)
+    with pytest.raises(ContactChanged, match="1 of 3"):
+        pending.write()
+    assert Contact.objects.get(pk=contacts[1].pk).interaction_count == 50
+
+
+def test_pending_interactions_are_written_without_per_row_conditions_on_postgresql(
+    make_mailbox: MakeMailbox,
+) -> None:
+    """On PostgreSQL the batch's contacts are written by one statement taking the rows
+    as arrays: no CASE/WHEN per row and column nor OR per row for Django to build."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps the ORM's UPDATE")
+    make_mailbox("support-email")
+    pending = PendingInteractions()
+    for n in range(5):
+        pending.count(Contact.objects.create(name=f"C{n}"), timezone.now(), deal_value_read(None))
+    with capture() as written:
+        pending.write()
+    (update,) = statements(written)
+    assert "CASE" not in update.upper() and " OR " not in update.upper(), update
+
+
+def test_a_batchs_new_senders_are_created_with_one_insert_per_table(
+    make_mailbox: MakeMailbox, dovecot: Dovecot
+) -> None:
+    """Five new senders (one writing twice), a duplicate of a mail of the batch and a
+    bounce: four contacts in mail order, with one INSERT of contacts, one of
+    addresses and one of audit rows for them all, the audit rows in the order
+    do_create_contact writes them one by one."""
+    mailbox = make_mailbox("support-email")
+    senders = [f"Customer {n} <customer{n}@shop.test>" for n in range(4)]
+    dovecot.deliver(
+        mailbox.imap_user,
+        *(mail(n, sender=sender) for n, sender in enumerate(senders)),
+        mail(4, sender=senders[1]),
+        mail(0, sender="Someone Else <else@shop.test>"),  # a duplicate: no contact
+    )
+    with capture() as batch:
+        worker.run_once()
+
+    inserts = [
+        sql
+        for sql in statements(batch)
+        if sql.startswith(('INSERT INTO "hub_contact"', 'INSERT INTO "hub_contactemail"'))
+    ]
+    assert len(inserts) == 2, "\n".join(inserts)
+    contacts = list(Contact.objects.order_by("id"))
+    assert [c.name for c in contacts] == [f"Customer {n}" for n in range(4)]
+    assert [c.interaction_count for c in contacts] == [1, 2, 1, 1]
+    assert not Contact.objects.filter(emails__address="else@shop.test").exists()
+    audit = [
+        (row.action, row.object_id)
+        for row in AuditLogEntry.objects.filter(object_type="hub.contact").order_by("id")
+    ]
+    assert audit == [
+        (action, str(c.pk)) for c in contacts for action in ("email.added", "contact.created")
+    ]
 
 
 def test_a_reply_to_a_mail_of_the_same_batch_joins_its_conversation(
