@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from channels_app import fanout as fanout_module
 from channels_app.fanout import EventFanout
+from hub.models import User
 from inbox import events as events_module
 from inbox.events import _Doorbell, envelope, record_event
 from inbox.models import Event
@@ -30,6 +31,14 @@ async def people() -> Personas:
     return await db(make_personas)()
 
 
+async def live_console(user: User) -> sockets.Socket:
+    """A console whose live stream is released (its first frame is not a resume)."""
+    console = await sockets.console(user)
+    await console.send({"action": "ping"})
+    await console.receive_type("pong")
+    return console
+
+
 def _as_logged(event_ids: list[int]) -> list[dict[str, Any]]:
     return [envelope(event) for event in Event.objects.filter(pk__in=event_ids).order_by("id")]
 
@@ -38,9 +47,7 @@ async def test_events_written_in_the_server_process_reach_consoles_without_a_rea
     people: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = await db(make_inbox)(people.support)
-    agent = await sockets.console(people.agent)
-    await agent.send({"action": "ping"})
-    await agent.receive_type("pong")
+    agent = await live_console(people.agent)
     reads: list[int] = []
 
     def no_read(event_id: int) -> list[Event]:
@@ -64,9 +71,7 @@ async def test_a_partner_gets_only_the_partner_view_of_a_handed_over_event(
     people: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = await db(make_inbox)(people.support)
-    partner = await sockets.console(people.partner_a)
-    await partner.send({"action": "ping"})
-    await partner.receive_type("pong")
+    partner = await live_console(people.partner_a)
     monkeypatch.setattr(fanout_module, "_read_after", lambda event_id: [])
     await db(inbound)(inbox, "Not shared with any partner")
     assert await partner.drain() == []
@@ -77,9 +82,7 @@ async def test_after_a_gap_the_pump_reads_the_log_in_order_and_sends_each_event_
     people: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = await db(make_inbox)(people.support)
-    agent = await sockets.console(people.agent)
-    await agent.send({"action": "ping"})
-    await agent.receive_type("pong")
+    agent = await live_console(people.agent)
 
     # Written as another process would: no hand-over reaches this pump.
     monkeypatch.setattr(events_module, "_committed_listeners", [])
