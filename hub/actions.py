@@ -126,16 +126,29 @@ def do_create_contact(
         contact.save()
         for phone in phones:
             do_add_contact_phone(contact, phone.raw, label=phone.label, by=by)
+        _insert_addresses_and_audit([(contact, addresses)], by)
+    return contact
+
+
+def _insert_addresses_and_audit(
+    created: list[tuple[Contact, list[ContactEmail]]], by: User | None
+) -> None:
+    """The addresses of contacts just inserted, and the audit rows of both, with one
+    INSERT each; per contact its addresses' rows, then its `contact.created`."""
+    for contact, addresses in created:
         for address in addresses:
             address.contact = contact
-        ContactEmail.objects.bulk_create(addresses)
-        AuditLogEntry.objects.bulk_create(
-            [
+    ContactEmail.objects.bulk_create([a for _contact, addresses in created for a in addresses])
+    AuditLogEntry.objects.bulk_create(
+        [
+            entry
+            for contact, addresses in created
+            for entry in (
                 *(audit_entry(by, "email.added", contact, {"email": a.address}) for a in addresses),
                 audit_entry(by, "contact.created", contact, {"name": contact.name}),
-            ]
-        )
-    return contact
+            )
+        ]
+    )
 
 
 def _checked_contact(
@@ -173,23 +186,7 @@ def do_create_contacts(
     valid = [pair for pair in checked if pair is not None]
     if valid:
         Contact.objects.bulk_create([contact for contact, _addresses in valid])
-        for contact, addresses in valid:
-            for address in addresses:
-                address.contact = contact
-        ContactEmail.objects.bulk_create([a for _contact, addresses in valid for a in addresses])
-        AuditLogEntry.objects.bulk_create(
-            [
-                entry
-                for contact, addresses in valid
-                for entry in (
-                    *(
-                        audit_entry(by, "email.added", contact, {"email": a.address})
-                        for a in addresses
-                    ),
-                    audit_entry(by, "contact.created", contact, {"name": contact.name}),
-                )
-            ]
-        )
+        _insert_addresses_and_audit(valid, by)
     return [pair[0] if pair is not None else None for pair in checked]
 
 
