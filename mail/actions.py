@@ -139,16 +139,11 @@ class _BatchLookups:
             if key in self.records or key in keys:
                 continue
             keys.add(key)
-            address = mail.from_address
-            if (
-                not address
-                or "@" not in address
-                or mail.auto == "bounce"
-                or address in self.contacts
-                or address in new
-            ):
+            sender = _new_contact_sender(mail)
+            if sender is None or sender[0] in self.contacts or sender[0] in new:
                 continue
-            new[address] = mail.from_name or address.split("@")[0]
+            address, name = sender
+            new[address] = name
         if not new:
             return
         created = do_create_contacts(
@@ -156,9 +151,12 @@ class _BatchLookups:
         )
         for address, contact in zip(new, created, strict=True):
             if contact is not None:
-                self.contacts[address] = contact
-                # A new contact has no account, hence no deals.
-                self.deal_values[contact.pk] = deal_value_read(None)
+                self.add_new_contact(address, contact)
+
+    def add_new_contact(self, address: str, contact: Contact) -> None:
+        self.contacts[address] = contact
+        # A new contact has no account, hence no deals.
+        self.deal_values[contact.pk] = deal_value_read(None)
 
     def remember(self, key: str, message: Message) -> None:
         self.records[key] = ((1, len(self.records)), message)
@@ -381,6 +379,16 @@ def _has_written_in(conversation: Conversation, address: str) -> bool:
     )
 
 
+def _new_contact_sender(mail: parsing.ParsedMail) -> tuple[str, str] | None:
+    """The address and name of the contact this mail's sender gets if unknown; None
+    when the mail makes no contact (no usable address, a bounce). One rule for
+    _contact_for and for the batch's new senders created at once."""
+    address = mail.from_address
+    if not address or "@" not in address or mail.auto == "bounce":
+        return None
+    return address, mail.from_name or address.split("@")[0]
+
+
 def _contact_for(mail: parsing.ParsedMail, lookups: _BatchLookups | None = None) -> Contact | None:
     address = mail.from_address
     if not address or "@" not in address:
@@ -389,19 +397,17 @@ def _contact_for(mail: parsing.ParsedMail, lookups: _BatchLookups | None = None)
         known = lookups.contacts.get(address)
     else:
         known = contacts_with_email(address).select_related("account").order_by("id").first()
-    if known is not None or mail.auto == "bounce":
+    sender = _new_contact_sender(mail)
+    if known is not None or sender is None:
         return known
+    address, name = sender
     try:
-        contact = do_create_contact(
-            mail.from_name or address.split("@")[0], emails=[EmailInput(address)]
-        )
+        contact = do_create_contact(name, emails=[EmailInput(address)])
     except ValidationError:
         logger.warning("could not create a contact for %r", address)
         return None
     if lookups is not None:
-        lookups.contacts[address] = contact
-        # A new contact has no account, hence no deals.
-        lookups.deal_values[contact.pk] = deal_value_read(None)
+        lookups.add_new_contact(address, contact)
     return contact
 
 
