@@ -1,6 +1,8 @@
 """ASGI entry point for Daphne: HTTP through Django, websockets through Channels."""
 
+import gc
 import os
+import sys
 
 import autobahn.util
 import autobahn.websocket.protocol
@@ -42,3 +44,19 @@ get_resolver().url_patterns  # noqa: B018
 from channels_app.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+
+# A webhook's view runs in a worker thread while the event loop's thread sends frames,
+# and each of them gives the interpreter lock up at every socket call (a statement to
+# PostgreSQL, a frame to a console) and then waits for it back. With Python's default
+# switch interval of 5 ms, a thread whose I/O has finished waits up to that long while
+# the other computes: the screen pop's statements and the pop's frame paid it over and
+# over (docs/performance.md). Half a millisecond lets them alternate as their I/O
+# completes, at the price of more switches in a CPU-bound stretch.
+SWITCH_INTERVAL_SECONDS = 0.0005
+sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+
+# Everything imported so far (Django, the apps, the URLconf, their caches) lives as
+# long as the process. Moved out of the collector's reach, a full collection walks only
+# what requests create: without it, a collection now and then stopped the server for
+# 110-230 ms (a screen pop's worst case; docs/performance.md).
+gc.freeze()

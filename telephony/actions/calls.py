@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hub import config_cache
@@ -90,11 +90,9 @@ class IncomingCall:
     rung: list[RingLeg] | None = None  # the ring group, when this delivery chose it
 
 
-def _locked_call(source: str, sid: str) -> Call | None:
-    # No joins: nearly every delivery is a new call, found absent, and a statement
-    # with three joined models took a sixth of the pop's transaction to build (py-spy
-    # of the benchmark). A retry loads the call's team and contact when it needs them.
-    return Call.objects.select_for_update().filter(source=source, sid=sid).first()
+def _stored_call(source: str, sid: str) -> Call | None:
+    # No joins: a retry loads the call's team and contact when it needs them.
+    return Call.objects.filter(source=source, sid=sid).first()
 
 
 @config_cache.snapshot()
@@ -121,15 +119,28 @@ def do_receive_call(
     sid = sid.strip()
     if not sid:
         raise ValidationError({"call_id": "A call needs its id."})
-    incoming, caller = _ring(
-        inbox,
-        source=source,
-        sid=sid,
-        from_number=from_number,
-        to_number=to_number,
-        direction=direction,
-        customer_number=customer_number,
-    )
+    # Only a transaction of its own may skip the wait for the disk: inside a caller's
+    # transaction, the conversation's commit would be that transaction's too.
+    own_transaction = not connection.in_atomic_block
+    try:
+        incoming, caller = _ring(
+            inbox,
+            source=source,
+            sid=sid,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            customer_number=customer_number,
+            wait_for_disk=not own_transaction,
+        )
+    except IntegrityError:
+        # The call id is stored already (a retry, or the same call racing in on
+        # another connection): this transaction wrote nothing, and the stored call
+        # keeps its pop and ring group.
+        existing = _stored_call(source, sid)
+        if existing is None:
+            raise
+        incoming, caller = IncomingCall(existing, created=False), existing.contact
     if incoming.call.conversation_id is None:
         _open_conversation(inbox, incoming.call, caller)
     return incoming
@@ -145,12 +156,14 @@ def _ring(
     to_number: str,
     direction: str,
     customer_number: str | None,
+    wait_for_disk: bool,
 ) -> tuple[IncomingCall, Contact | None]:
-    """The first transaction: the call, who rings, and the pop."""
-    existing = _locked_call(source, sid)
-    if existing is not None:
-        return IncomingCall(existing, created=False), existing.contact
-
+    """The first transaction: the call, who rings, and the pop. Nearly every delivery
+    is a new call, so nothing is read first: a stored call id fails the INSERT on its
+    unique index (IntegrityError, the transaction rolls back, do_receive_call reads
+    the stored call), which spared every new call a locking read and a savepoint."""
+    if not wait_for_disk:
+        _commit_without_waiting_for_disk()
     customer = from_number if customer_number is None else customer_number
     # With its tags: routing's contact facts and the screen pop both read them.
     match = identify_caller(customer, for_screen_pop=True)
@@ -160,32 +173,37 @@ def _ring(
     team = team_for_new_conversation(inbox, contact=match.contact, subject=subject, body_text=body)
     plan = agents_to_ring(team)
     ringing = plan.ring_group if plan.outcome == "ring" else []
-    try:
-        with transaction.atomic():
-            call = Call.objects.create(
-                source=source,
-                sid=sid,
-                inbox=inbox,
-                contact=match.contact,
-                team=team,
-                direction=direction,
-                from_number=from_number[:64],
-                customer_e164=match.e164 or "",
-                to_number=to_number[:64],
-                status=CallStatus.RINGING,
-                rung_user_ids=[leg.user_id for leg in ringing],
-                candidate_ids=[c.pk for c in match.candidates] if match.contact is None else [],
-                outcome=plan.outcome,
-            )
-    except IntegrityError:
-        # The same call id raced in on another connection; that one won.
-        call = _locked_call(source, sid)
-        if call is None:
-            raise
-        return IncomingCall(call, created=False), call.contact
+    call = Call.objects.create(
+        source=source,
+        sid=sid,
+        inbox=inbox,
+        contact=match.contact,
+        team=team,
+        direction=direction,
+        from_number=from_number[:64],
+        customer_e164=match.e164 or "",
+        to_number=to_number[:64],
+        status=CallStatus.RINGING,
+        rung_user_ids=[leg.user_id for leg in ringing],
+        candidate_ids=[c.pk for c in match.candidates] if match.contact is None else [],
+        outcome=plan.outcome,
+    )
     # The pop names no conversation yet: call.updated carries it (second transaction).
     record_event("call.incoming", screen_pop_for(call), _call_audience(call))
     return IncomingCall(call, created=True, rung=ringing), match.contact
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """PostgreSQL: the pop's transaction does not wait for its commit to reach the
+    disk (`synchronous_commit` off for this transaction only), which was 1-2 ms of
+    every pop and more in the disk's slow moments. Nothing accepted can be lost by it:
+    Twilio's answer (and the CTI hook's) goes out only after the conversation's
+    transaction, which commits as usual, and its flush of the write-ahead log to disk
+    carries every earlier commit with it. A crash before that answer loses at most
+    this call's row, and Twilio's retry writes it again (docs/architecture.md)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _conversation_texts(direction: str, label: str) -> tuple[str, str]:
