@@ -472,7 +472,9 @@ def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.Sc
     ) as (port, process):
         output = args.work_dir / "profile-screenpop.txt" if "screenpop" in args.profile else None
         with procs.profiled(process.pid, output):
+            cpu_before = procs.cpu_seconds(process.pid)
             asyncio.run(screen_pop.measure_pops(port, agent_cookie, result, args.calls))
+            result.server_cpu_s = procs.cpu_seconds(process.pid) - cpu_before
     screen_pop.measure_sql(result, args.calls)
     return result
 
@@ -686,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
         http = sorted(pop.http_ms)
         print(
             f"- screen pop: webhook answered (TwiML) after a median {http[len(http) // 2]:.1f} ms; "
+            f"Daphne's CPU per call (user + system; robust to a busy machine) "
+            f"{pop.server_cpu_s * 1000 / max(pop.calls, 1):.1f} ms; "
             f"missing pops: {pop.missing}; target p99 < 20 ms: "
             f"{'met' if pop.pop_ms and sorted(pop.pop_ms)[int(0.99 * len(pop.pop_ms))] < 20 else 'NOT met'}"
         )

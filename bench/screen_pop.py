@@ -91,6 +91,7 @@ class ScreenPopResult:
     http_ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
     missing: int = 0
+    server_cpu_s: float = 0.0  # the Daphne process's CPU time over all calls
 
 
 def _post_call(port: int, sid: str, caller: str) -> float:

@@ -42,8 +42,11 @@ from django.urls import get_resolver  # noqa: E402
 get_resolver().url_patterns  # noqa: B018
 
 from channels_app.routing import websocket_application  # noqa: E402
+from hub.request_threads import ReusedRequestThreads  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+application = ProtocolTypeRouter(
+    {"http": ReusedRequestThreads(django_asgi_app), "websocket": websocket_application}
+)
 
 # A webhook's view runs in a worker thread while the event loop's thread sends frames,
 # and each of them gives the interpreter lock up at every socket call (a statement to
