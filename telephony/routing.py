@@ -9,9 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
+from hub.compiled_query import CompiledValues
 from hub.models import Team, User
 from inbox.business_hours import is_open
 from inbox.models import Conversation, ConversationStatus, PresenceStatus
@@ -162,16 +163,26 @@ def last_offered(team: Team, available: int, size: int) -> dict[int, tuple[int, 
     queue: the least recently offered agents ring next, and agents offered the same
     call come round again in the order they rang then."""
     window = min(RECENT_CALLS_READ, -(-available // size) + 1)
-    recent = (
-        Call.objects.filter(team=team, outcome="ring")
-        .order_by("-id")
-        .values_list("id", "rung_user_ids")[:window]
-    )
     offered: dict[int, tuple[int, int]] = {}
-    for call_id, user_ids in recent:
-        for place, user_id in enumerate(user_ids):
+    for row in _RECENT_RUNG_CALLS.rows(shape=window, team=team.pk):
+        call_id = row["id"]
+        for place, user_id in enumerate(row["rung_user_ids"]):
             offered.setdefault(user_id, (call_id, place))
     return offered
+
+
+def _recent_rung_calls(team: int, shape: int) -> QuerySet[Call, dict[str, Any]]:
+    """The team's latest `shape` calls that rang someone, newest first."""
+    return (
+        Call.objects.filter(team_id=team, outcome="ring")
+        .order_by("-id")
+        .values("id", "rung_user_ids")[:shape]
+    )
+
+
+# Read on every call that has more agents to ring than a group holds: compiled once
+# per process and window (hub.compiled_query).
+_RECENT_RUNG_CALLS = CompiledValues(Call, _recent_rung_calls, team=-904_215)
 
 
 def legs_of(user_ids: list[int]) -> list[RingLeg]:

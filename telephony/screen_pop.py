@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
+from hub.compiled_query import CompiledValues
 from hub.models import Contact, Deal, DealStage
 from inbox.models import Conversation, ConversationStatus, Message
 from telephony.models import Call
@@ -66,11 +67,7 @@ def profile_for(contact: Contact) -> dict[str, Any]:
     # The contact's latest conversations first (contact index), then messages only of
     # those: ordering all messages by date and filtering by contact would let the
     # planner walk the whole message table for a contact with little history.
-    latest = list(
-        Conversation.objects.filter(contact=contact)
-        .order_by("-last_message_at", "-id")
-        .values("id", "channel", "subject", "status", "last_message_at")[:CONVERSATIONS_SCANNED]
-    )
+    latest = _LATEST_CONVERSATIONS.rows(contact=contact.pk)
     conversations = [row["id"] for row in latest]
     # The open ones among the latest, in the same order; read apart only when the
     # latest cannot hold them all (enough of them open, or more conversations than read).
@@ -78,14 +75,7 @@ def profile_for(contact: Contact) -> dict[str, Any]:
         :OPEN_CONVERSATIONS_SHOWN
     ]
     if len(open_conversations) < OPEN_CONVERSATIONS_SHOWN and len(latest) == CONVERSATIONS_SCANNED:
-        open_conversations = list(
-            Conversation.objects.filter(contact=contact)
-            .exclude(status=ConversationStatus.RESOLVED)
-            .order_by("-last_message_at", "-id")
-            .values("id", "channel", "subject", "status", "last_message_at")[
-                :OPEN_CONVERSATIONS_SHOWN
-            ]
-        )
+        open_conversations = _OPEN_CONVERSATIONS.rows(contact=contact.pk)
     interactions = (
         Message.objects.filter(conversation_id__in=conversations)
         .order_by("-created_at", "-id")
@@ -100,14 +90,10 @@ def profile_for(contact: Contact) -> dict[str, Any]:
         if conversations
         else []
     )
-    deal_filter = Q(contact=contact)
-    if contact.account_id:
-        deal_filter |= Q(account_id=contact.account_id)
     deals = (
-        Deal.objects.filter(deal_filter)
-        .exclude(stage__in=[DealStage.WON, DealStage.LOST])
-        .order_by("-created_at")
-        .values("id", "title", "stage", "value", "currency")[:DEALS_SHOWN]
+        _OPEN_DEALS_WITH_ACCOUNTS.rows(contact=contact.pk, account=contact.account_id)
+        if contact.account_id
+        else _OPEN_DEALS.rows(contact=contact.pk)
     )
     return {
         "id": contact.pk,
@@ -155,6 +141,50 @@ def profile_for(contact: Contact) -> dict[str, Any]:
         # so the console can render it today and the data arrives without a change here.
         "pinned_notes": [],
     }
+
+
+# The pop's reads run on every call: compiled to SQL once per process (hub.compiled_query).
+_CONVERSATION_COLUMNS = ("id", "channel", "subject", "status", "last_message_at")
+# Stand-ins for ids (no row has a negative id), one per parameter of a statement.
+_STAND_IN_ID, _OTHER_STAND_IN_ID = -904_213, -904_214
+
+
+def _latest_conversations(contact: int) -> QuerySet[Conversation, dict[str, Any]]:
+    return (
+        Conversation.objects.filter(contact_id=contact)
+        .order_by("-last_message_at", "-id")
+        .values(*_CONVERSATION_COLUMNS)[:CONVERSATIONS_SCANNED]
+    )
+
+
+def _open_conversations(contact: int) -> QuerySet[Conversation, dict[str, Any]]:
+    return (
+        Conversation.objects.filter(contact_id=contact)
+        .exclude(status=ConversationStatus.RESOLVED)
+        .order_by("-last_message_at", "-id")
+        .values(*_CONVERSATION_COLUMNS)[:OPEN_CONVERSATIONS_SHOWN]
+    )
+
+
+def _open_deals(contact: int, account: int | None = None) -> QuerySet[Deal, dict[str, Any]]:
+    """The open deals of the contact, and of its account when it has one."""
+    deal_filter = Q(contact_id=contact)
+    if account is not None:
+        deal_filter |= Q(account_id=account)
+    return (
+        Deal.objects.filter(deal_filter)
+        .exclude(stage__in=[DealStage.WON, DealStage.LOST])
+        .order_by("-created_at")
+        .values("id", "title", "stage", "value", "currency")[:DEALS_SHOWN]
+    )
+
+
+_LATEST_CONVERSATIONS = CompiledValues(Conversation, _latest_conversations, contact=_STAND_IN_ID)
+_OPEN_CONVERSATIONS = CompiledValues(Conversation, _open_conversations, contact=_STAND_IN_ID)
+_OPEN_DEALS = CompiledValues(Deal, _open_deals, contact=_STAND_IN_ID)
+_OPEN_DEALS_WITH_ACCOUNTS = CompiledValues(
+    Deal, _open_deals, contact=_STAND_IN_ID, account=_OTHER_STAND_IN_ID
+)
 
 
 def _profile_contact(contact_id: int) -> Contact:
