@@ -13,7 +13,7 @@ from inbox.visibility import visible_notes as visible_conversation_notes
 from kb_documents.search.backends.base import Filters, Hit
 from kb_documents.search.indexing import current_backend, message_title
 from kb_documents.search.query import ParsedQuery, parse_query
-from kb_documents.search.snippets import make_snippet
+from kb_documents.search.snippets import make_snippets
 from kb_documents.visibility import team_ids_of, user_terms, visible_documents, visible_notes
 
 TYPE_NAMES = {
@@ -141,19 +141,17 @@ def _results(
                 "url": f"/api/v1/conversations/{conversation.pk}/notes/",
                 "conversation": conversation.pk,
             }
-    results = []
-    for hit in hits:
-        shown = found.get((hit.kind, hit.object_id))
-        if shown is None:
-            continue
-        text = shown.pop("text")
-        results.append(
-            {
-                "type": hit.kind,
-                "id": hit.object_id,
-                **shown,
-                "snippet": make_snippet(text, parsed),
-                "score": round(hit.score, 4),
-            }
-        )
-    return results
+    shown_hits = [
+        (hit, found[hit.kind, hit.object_id]) for hit in hits if (hit.kind, hit.object_id) in found
+    ]
+    snippets = make_snippets([shown.pop("text") for _hit, shown in shown_hits], parsed)
+    return [
+        {
+            "type": hit.kind,
+            "id": hit.object_id,
+            **shown,
+            "snippet": snippet,
+            "score": round(hit.score, 4),
+        }
+        for (hit, shown), snippet in zip(shown_hits, snippets, strict=True)
+    ]

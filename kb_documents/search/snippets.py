@@ -4,7 +4,7 @@ index, so both backends mark the same words (and inflected forms) the same way."
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.utils.html import escape
 
@@ -70,26 +70,38 @@ def _hits(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
     return _hits_word_by_word(text, query)
 
 
-def _hits_by_regex(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
+def _hits_by_regex(
+    text: str, query: ParsedQuery, words: set[str] | None = None
+) -> list[tuple[int, int]]:
     """The spans _hits_word_by_word finds, found faster: the written words are listed
-    at C speed and only the distinct ones new to this query are analyzed, then one
-    regular expression finds where the marked ones stand (as whole words: a word is
-    a maximal run of WORD's characters), so Python visits the hits only, not every
-    word of the text (most of a snippet's time before)."""
+    at C speed (`words`, when the caller listed them) and only the distinct ones new
+    to this query are analyzed, then one regular expression finds where the marked
+    ones stand (as whole words: a word is a maximal run of WORD's characters), so
+    Python visits the hits only, not every word of the text (most of a snippet's time
+    before)."""
+    if words is None:
+        words = set(WORD.findall(text))
+    if not _mark_words(query, words):
+        return []
     verdicts = query.marks
-    words = set(WORD.findall(text))
+    _known, pattern = query.mark_pattern
+    return _spans((match.start(), verdicts[match.group()]) for match in pattern.finditer(text))
+
+
+def _mark_words(query: ParsedQuery, words: set[str]) -> set[str]:
+    """The marked ones of these written words, each decided once per query (for all
+    its snippets), and the query's expression extended to find them all."""
+    verdicts = query.marks
     unknown = words.difference(verdicts)
     if unknown:
         marked = _marker(query)
         for word in unknown:
             verdicts[word] = marked(word)
     shown = {word for word in words if verdicts[word]}
-    if not shown:
-        return []
     # One expression for all the marked words the query's snippets met so far (one
-    # compilation a query, not one a text): a word it finds in this text is one of
-    # this text's marked words.
-    known, pattern = query.mark_pattern
+    # compilation a query, not one a text, when make_snippets meets a page's words
+    # first): a word it finds in a text is one of that text's marked words.
+    known, _pattern = query.mark_pattern
     if not shown <= known:
         known = known | shown
         # Longest first is not needed for correctness (the lookarounds make a match
@@ -97,7 +109,7 @@ def _hits_by_regex(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
         alternatives = "|".join(map(re.escape, sorted(known, key=len, reverse=True)))
         pattern = re.compile(r"(?<![^\W_])(?:" + alternatives + r")(?![^\W_])")
         query.mark_pattern = (known, pattern)
-    return _spans((match.start(), verdicts[match.group()]) for match in pattern.finditer(text))
+    return shown
 
 
 def _hits_word_by_word(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
@@ -137,10 +149,36 @@ def _spans(
     return spans
 
 
+def make_snippets(
+    texts: Sequence[str], query: ParsedQuery, *, length: int = SNIPPET_CHARS
+) -> list[str]:
+    """A page's snippets (see make_snippet). The words of all its texts are decided
+    first, so that the query's expression of marked words is compiled once for the
+    page, not again for each text that brings a new marked word (a few times a
+    query, each costing about as much as a text's snippet)."""
+    texts = [(text or "")[:SNIPPET_SCAN_CHARS] for text in texts]
+    words = [
+        set(WORD.findall(text)) if len(text) <= SNIPPET_WHOLE_SCAN_CHARS else None for text in texts
+    ]
+    _mark_words(query, set().union(*(found for found in words if found)))
+    return [
+        _excerpt(
+            text,
+            _hits_by_regex(text, query, found)
+            if found is not None
+            else _hits_word_by_word(text, query),
+            length,
+        )
+        for text, found in zip(texts, words, strict=True)
+    ]
+
+
 def make_snippet(text: str, query: ParsedQuery, *, length: int = SNIPPET_CHARS) -> str:
     """HTML: an escaped excerpt around the densest cluster of hits, hits in <mark>."""
-    text = (text or "")[:SNIPPET_SCAN_CHARS]
-    spans = _hits(text, query)
+    return make_snippets([text], query, length=length)[0]
+
+
+def _excerpt(text: str, spans: list[tuple[int, int]], length: int) -> str:
     if not spans:
         excerpt = text[:length]
         return escape(" ".join(excerpt.split())) + ("…" if len(text) > length else "")

@@ -21,6 +21,8 @@ from kb_documents.search.backends.whoosh import (
     STEM_MARK,
     WhooshBackend,
     _clause_terms,
+    _field_lengths,
+    _length_column,
     _matching_docs,
     _postings,
     _read_toc_retrying,
@@ -198,7 +200,7 @@ def _meaning(clause: Clause) -> wq.Query:
     """What a clause means, as Whoosh's own queries: the word's form, its stems and
     the text's stems of it, and longer words it begins (docs/architecture.md)."""
     if clause.kind == "phrase":
-        return wq.Phrase("words", list(clause.forms))
+        return wq.Phrase("phrases", list(clause.forms))
     if clause.kind == "prefix":
         return wq.Prefix("words", clause.forms[0])
     options: list[wq.Query] = [wq.Term("words", form) for form in clause.forms]
@@ -318,6 +320,23 @@ def test_the_cached_posting_weights_are_whooshs_over_many_blocks() -> None:
                 postings = _postings(reader, "words", term)
                 read = dict(zip(postings.docnums.tolist(), postings.weights.tolist(), strict=True))
                 assert read == one_by_one
+
+
+def test_the_field_lengths_read_whole_are_whooshs_one_by_one() -> None:
+    """BM25 divides by each document's length: read as Whoosh's whole length column
+    they are what its reader gives a document at a time (short and long texts)."""
+    backend = WhooshBackend()
+    backend.rebuild(
+        _item(number, "forklift battery " * (number % 40), ["internal"]) for number in range(300)
+    )
+    searcher = _read_toc_retrying(backend._open().searcher)
+    with searcher:
+        for leaf, _base in searcher.leaf_searchers():
+            reader = leaf.reader()
+            assert _length_column(reader, "words") is not None  # not the fallback
+            one_by_one = [reader.doc_field_length(docnum, "words", 1) for docnum in range(300)]
+            assert len(set(one_by_one)) > 20
+            assert _field_lengths(reader, "words").tolist() == one_by_one
 
 
 @pytest.mark.postgres

@@ -21,6 +21,7 @@ from kb_documents.search.snippets import (
     _hits_by_regex,
     _hits_word_by_word,
     make_snippet,
+    make_snippets,
 )
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +173,17 @@ def test_snippet_hits_found_by_regex_are_those_found_word_by_word(seed: int) -> 
     by_regex, word_by_word = parse_query(query), parse_query(query)
     for text in texts:
         assert _hits_by_regex(text, by_regex) == _hits_word_by_word(text, word_by_word), text
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_pages_snippets_are_those_made_one_at_a_time(seed: int) -> None:
+    """The service makes a page's snippets together (its words decided first): each
+    is the snippet of its text alone, a long text's (read word by word) included."""
+    query, texts = _query_and_texts(random.Random(seed))
+    texts.append("words and refund faktura " * (SNIPPET_WHOLE_SCAN_CHARS // 10))
+    together = make_snippets(texts, parse_query(query))
+    assert together == [make_snippet(text, parse_query(query)) for text in texts]
+    assert any("<mark>" in snippet for snippet in together)
 
 
 def test_the_regex_scan_is_used_for_texts_up_to_its_limit_only(monkeypatch) -> None:

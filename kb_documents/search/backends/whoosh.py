@@ -30,9 +30,11 @@ from django.conf import settings
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Analyzer, Token
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import CLEAR
 
 from kb_documents.search.backends.base import (
@@ -51,8 +53,9 @@ logger = logging.getLogger(__name__)
 WRITE_LOCK_TIMEOUT = 15.0
 # The layout of this backend's fields, part of the index name with SCHEMA_VERSION:
 # a new layout is a new index, built on first use like a new schema version (2: one
-# "words" field instead of title, text and stems).
-FIELDS_VERSION = 2
+# "words" field instead of title, text and stems; 3: "words" without positions, and
+# the forms' positions in "phrases").
+FIELDS_VERSION = 3
 REBUILD_BATCH = 500
 
 
@@ -60,7 +63,12 @@ REBUILD_BATCH = 500
 # stems marked with "~" (as in the PostgreSQL vector): a query word then names a
 # handful of posting lists, not one per field. Where a word stood (title or text)
 # and what it is (form or stem) is the posting's weight, as PostgreSQL's lexeme
-# weights A/B/C/D: the title counts three times, a stem less than a form.
+# weights A/B/C/D: the title counts three times, a stem less than a form. It keeps
+# no positions: a posting is a docnum and a weight, which is what matching, counting
+# and ranking read, and a block of postings with their positions took several times
+# as long to decompress and unpickle (most of a common word's first query in a
+# process). Phrases are checked in "phrases", which holds the forms at their
+# positions.
 TITLE_FORM, TITLE_STEM = 3.0, 1.2
 TEXT_FORM, TEXT_STEM = 1.0, 0.4
 # Positions between the title and the text, so that no phrase runs across them.
@@ -72,7 +80,11 @@ class PreAnalyzed(Analyzer):
     """The analyzer of the "words" field: its value is already analyzed (see
     _words_value): one group per position, the form and its "~stems" separated by
     tabs, groups by spaces, the title's before a section break and the text's
-    after it. Yields each with its position and its weight."""
+    after it. Yields each with its position and its weight; with `forms_only` (the
+    "phrases" field, the same value) the forms only."""
+
+    def __init__(self, forms_only: bool = False) -> None:
+        self.forms_only = forms_only
 
     def __call__(  # type: ignore[override]
         self, value: str, positions: bool = False, mode: str = "", **kwargs: Any
@@ -87,7 +99,8 @@ class PreAnalyzed(Analyzer):
                 form_weight, stem_weight = TEXT_FORM, TEXT_STEM
                 position += TITLE_GAP
                 continue
-            for n, term in enumerate(group.split("\t")):
+            terms = group.split("\t")
+            for n, term in enumerate(terms[:1] if self.forms_only else terms):
                 token.text = term
                 token.pos = position
                 token.boost = stem_weight if n else form_weight
@@ -104,7 +117,8 @@ def make_schema() -> Schema:
         account=ID,
         author=ID,
         channel=ID,
-        words=TEXT(analyzer=PreAnalyzed(), phrase=True),
+        words=TEXT(analyzer=PreAnalyzed(), phrase=False),
+        phrases=TEXT(analyzer=PreAnalyzed(forms_only=True), phrase=True),
     )
 
 
@@ -119,6 +133,7 @@ def _words_value(item: IndexItem) -> str:
 
 
 def _fields(item: IndexItem) -> dict[str, str]:
+    words = _words_value(item)
     return {
         "key": item.key,
         "kind": item.kind,
@@ -126,7 +141,8 @@ def _fields(item: IndexItem) -> dict[str, str]:
         "account": str(item.account_id or ""),
         "author": str(item.author_id or ""),
         "channel": item.channel,
-        "words": _words_value(item),
+        "words": words,
+        "phrases": words,
     }
 
 
@@ -140,7 +156,8 @@ def _clause_terms(reader: IndexReader, clause: Clause) -> dict[str, float]:
     """The terms of the "words" field a clause names, each once with the sum of its
     boosts, only those the index holds: a document matches a word or prefix clause
     when it holds any of them. Both the match sets and the ranking are made from
-    this. A phrase's terms are its words (the phrase itself is checked apart)."""
+    this. A phrase's terms are its words (the phrase itself is checked apart, in
+    the "phrases" field)."""
     boosts: dict[str, float] = {}
 
     def add(term: str, boost: float) -> None:
@@ -177,30 +194,46 @@ def _postings(reader: IndexReader, field: str, text: str) -> Postings:
         postings = reader.postings(field, text)
     except TermNotFound:
         return _NO_POSTINGS
+    if all(hasattr(postings, name) for name in _BLOCK_READER) and not postings._byteids:
+        return _postings_by_block(postings)
+    # (Not items_as("weight"): with positions stored it gives the number of
+    # occurrences, not their summed weights.)
     docnums: list[Any] = []
     weights: list[Any] = []
-    if all(hasattr(postings, name) for name in _BLOCK_READER):
-        # Whoosh's own posting reader decodes a block (up to 128 postings) at a
-        # time into arrays: taking them whole avoids two Python calls a posting,
-        # most of the time a common word's first query in a process takes.
-        while postings.is_active():
-            postings._read_ids()
-            postings._read_weights()
-            docnums.extend(postings._ids)
-            weights.extend(postings._weights)
-            postings._next_block()
-    else:
-        # (Not items_as("weight"): with positions stored it gives the number of
-        # occurrences, not their summed weights.)
-        while postings.is_active():
-            docnums.append(postings.id())
-            weights.append(postings.weight())
-            postings.next()
+    while postings.is_active():
+        docnums.append(postings.id())
+        weights.append(postings.weight())
+        postings.next()
     return Postings(np.array(docnums, dtype=np.int64), np.array(weights, dtype=np.float64))
 
 
+def _postings_by_block(postings: Any) -> Postings:
+    """Whoosh's own posting reader decodes a block (up to 128 postings) at a time:
+    taking its weights whole avoids two Python calls a posting. Its docnums are
+    stored as differences, each block's first one from 0 (the docnum itself), which
+    Whoosh adds up in a Python generator, a step a posting, most of a common word's
+    first read: here they are added up in one cumulative sum over all the blocks,
+    each block's first difference made relative to the previous block's last docnum
+    (its header's maximum)."""
+    differences: list[Any] = []
+    weights: list[Any] = []
+    block_starts: list[int] = []
+    block_ends: list[int] = []
+    while postings.is_active():
+        postings._read_weights()  # reads the block: (differences, weights, positions)
+        block_starts.append(len(differences))
+        block_ends.append(postings.block_max_id())
+        differences.extend(postings._data[0])
+        weights.extend(postings._weights)
+        postings._next_block()
+    steps = np.array(differences, dtype=np.int64)
+    if len(block_starts) > 1:
+        steps[block_starts[1:]] -= np.array(block_ends[:-1], dtype=np.int64)
+    return Postings(np.cumsum(steps), np.array(weights, dtype=np.float64))
+
+
 # What _postings reads of Whoosh's W3LeafMatcher (Whoosh-Reloaded 2.7).
-_BLOCK_READER = ("_read_ids", "_read_weights", "_ids", "_weights", "_next_block")
+_BLOCK_READER = ("_read_weights", "_data", "_weights", "_byteids", "block_max_id", "_next_block")
 
 
 def _mask(size: int, docnums: Any) -> np.ndarray:
@@ -215,7 +248,7 @@ def _clause_docs(
 ) -> np.ndarray:
     size = reader.doc_count_all()
     if clause.kind == "phrase":
-        found = list(wq.Phrase("words", list(clause.forms)).docs(leaf))
+        found = list(wq.Phrase("phrases", list(clause.forms)).docs(leaf))
         return _mask(size, np.array(found, dtype=np.int64))
     docs = np.zeros(size, dtype=bool)
     for term in terms:
@@ -280,11 +313,6 @@ def _ranked(
         if not len(docnums):
             continue
         doc_lengths = lengths[docnums]
-        unknown = doc_lengths < 0
-        if unknown.any():
-            for docnum in docnums[unknown].tolist():
-                lengths[docnum] = reader.doc_field_length(docnum, "words", 1)
-            doc_lengths = lengths[docnums]
         factor = boost * searcher.idf("words", term) * (BM25_K1 + 1)
         scores[docnums] += factor * weights / (weights + norm_base + norm_length * doc_lengths)
     return scores
@@ -302,6 +330,43 @@ def _best(docs: np.ndarray, scores: np.ndarray, wanted: int) -> tuple[np.ndarray
         docs, doc_scores = docs[kept], doc_scores[kept]
     order = np.lexsort((docs, -doc_scores))[:wanted]
     return docs[order], doc_scores[order]
+
+
+def _field_lengths(reader: IndexReader, field: str) -> np.ndarray:
+    """Each document's length of `field` by docnum, as reader.doc_field_length gives
+    it (NaN where it gives None, a document without the field). Whoosh keeps the
+    lengths as a column of one byte a document (a logarithmic code): read here as
+    one byte string and decoded through the code's table, instead of a Python call
+    a document (a common word ranks thousands on its first query in a process)."""
+    size = reader.doc_count_all()
+    column = _length_column(reader, field)
+    if column is None:
+        return np.array(
+            [reader.doc_field_length(docnum, field, 1) for docnum in range(size)],
+            dtype=np.float64,
+        )
+    codes = np.zeros(size, dtype=np.uint8)
+    stored = min(column._count, size)  # documents after the last stored one: 0
+    codes[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored), np.uint8)
+    return _BYTE_LENGTHS[codes]
+
+
+def _length_column(reader: IndexReader, field: str) -> Any:
+    """Whoosh-Reloaded 2.7's length column reader of a segment (its W3 codec's
+    private parts), or None where the reader is another kind (then the lengths are
+    read one by one)."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if not isinstance(perdoc, W3PerDocReader):
+        return None
+    column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if not all(hasattr(column, name) for name in ("_dbfile", "_basepos", "_count")):
+        return None
+    return column
+
+
+# A length byte's value as W3PerDocReader.doc_field_length gives it: None (here NaN)
+# for the byte 0.
+_BYTE_LENGTHS = np.array([np.nan, *(byte_to_length(code) for code in range(1, 256))])
 
 
 @dataclass(frozen=True)
@@ -351,20 +416,19 @@ class TermDocs:
         return self._keep(key, postings, len(postings.docnums))
 
     def lengths(self, reader: IndexReader) -> np.ndarray:
-        """The "words" length of each document of the segment by docnum, -1 where
-        not read yet: filled in as they are ranked (reading one costs microseconds,
-        and a common word ranks thousands)."""
-        size = reader.doc_count_all()
+        """The "words" length of each document of the segment by docnum, read whole
+        on the segment's first ranking (see _field_lengths)."""
         segment = reader.segment()
         if segment is None:
-            return np.full(size, -1.0)
+            return _field_lengths(reader, "words")
         key = (segment.segment_id(), "", "lengths")
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found[0]
-        return self._keep(key, np.full(size, -1.0), size)
+        lengths = _field_lengths(reader, "words")
+        return self._keep(key, lengths, len(lengths))
 
     def _keep(self, key: tuple[str, str, str], values: Any, size: int) -> Any:
         with self._lock:
