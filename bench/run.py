@@ -76,8 +76,10 @@ class ServerResult:
     deliveries: list[list[float]] = field(default_factory=list)
     missing: int = 0
     frame_bytes: int = 0
-    # CPU time of the server process(es) per message of the fan-out rows, in ms.
+    # CPU time of the server process(es) per message of the fan-out rows, in ms: in
+    # all, and by part of the server (one Daphne process, nginx) where it has several.
     cpu_ms_per_message: float = 0.0
+    cpu_ms_by_part: dict[str, float] = field(default_factory=dict)
     write_ms: list[float] = field(default_factory=list)
     # The capacity row: (sockets, p99 in ms) at each step measured.
     steps: list[tuple[int, float]] = field(default_factory=list)
@@ -117,12 +119,16 @@ class Target:
     fleet: Fleet
     pids: list[int]
     trigger: Trigger
+    # The processes whose CPU time counts, by part of the server; by default its
+    # `pids` (whose memory counts) as one part.
+    cpu_parts: dict[str, list[int]] = field(default_factory=dict)
 
     def rss_kib(self) -> int:
         return sum(procs.rss_kib(pid) for pid in self.pids)
 
-    def cpu_seconds(self) -> float:
-        return sum(procs.cpu_seconds(pid) for pid in self.pids)
+    def cpu_seconds_by_part(self) -> dict[str, float]:
+        parts = self.cpu_parts or {self.result.name: self.pids}
+        return {part: sum(procs.cpu_seconds(pid) for pid in pids) for part, pids in parts.items()}
 
 
 async def connect_fleet(target: Target, sockets: int) -> None:
@@ -157,7 +163,7 @@ async def one_message(
 async def send_messages(targets: list[Target], args: argparse.Namespace) -> None:
     """Message by message, each server in turn (the order rotating), so that a busy
     moment of the machine falls on all of them alike."""
-    cpu_before = [target.cpu_seconds() for target in targets]
+    cpu_before = [target.cpu_seconds_by_part() for target in targets]
     for seq in range(WARMUP_MESSAGES + args.messages):
         shift = seq % len(targets)
         for target in targets[shift:] + targets[:shift]:
@@ -172,9 +178,12 @@ async def send_messages(targets: list[Target], args: argparse.Namespace) -> None
     progress_done()
     # Each server is idle while the others broadcast, so its CPU time over the whole
     # run is its cost of the messages it sent.
+    total = WARMUP_MESSAGES + args.messages
     for target, before in zip(targets, cpu_before, strict=True):
-        total = WARMUP_MESSAGES + args.messages
-        target.result.cpu_ms_per_message = (target.cpu_seconds() - before) * 1000 / total
+        after = target.cpu_seconds_by_part()
+        by_part = {part: (after[part] - before[part]) * 1000 / total for part in after}
+        target.result.cpu_ms_by_part = by_part
+        target.result.cpu_ms_per_message = sum(by_part.values())
 
 
 def p99_of(messages: list[list[float]]) -> float:
@@ -262,9 +271,10 @@ def hub_env(args: argparse.Namespace) -> dict[str, str]:
 
 def start_two_process_hub(
     servers: contextlib.ExitStack, args: argparse.Namespace
-) -> tuple[int, list[int]]:
-    """Two Daphne processes and nginx in front of them; returns nginx's port and the
-    pids whose memory counts (the two Daphne processes)."""
+) -> tuple[int, list[int], dict[str, list[int]]]:
+    """Two Daphne processes and nginx in front of them; returns nginx's port, the
+    pids whose memory counts (the two Daphne processes) and those whose CPU time
+    counts, by part (each Daphne process; nginx's master and workers)."""
     work = args.work_dir
     daphnes = [
         servers.enter_context(
@@ -274,8 +284,11 @@ def start_two_process_hub(
         )
         for n in (1, 2)
     ]
-    nginx_port, _ = servers.enter_context(procs.nginx([port for port, _ in daphnes], work))
-    return nginx_port, [process.pid for _, process in daphnes]
+    nginx_port, nginx = servers.enter_context(procs.nginx([port for port, _ in daphnes], work))
+    pids = [process.pid for _, process in daphnes]
+    cpu_parts = {f"daphne {n}": [pid] for n, pid in enumerate(pids, 1)}
+    cpu_parts["nginx"] = [nginx.pid, *procs.child_pids(nginx.pid)]
+    return nginx_port, pids, cpu_parts
 
 
 async def run_all(
@@ -305,7 +318,7 @@ async def run_all(
         if "hub2" in seeded:
             # Its own team and inbox: its consoles see none of the one-process row's
             # messages, and the other way round.
-            nginx_port, pids = start_two_process_hub(servers, args)
+            nginx_port, pids, cpu_parts = start_two_process_hub(servers, args)
             inbox2, cookies2 = seeded["hub2"]
             result2 = ServerResult("hub2")
             fleet2 = Fleet(
@@ -313,7 +326,8 @@ async def run_all(
                 f"http://127.0.0.1:{nginx_port}",
                 cookies2,
             )
-            targets.append(Target(result2, fleet2, pids, hub_trigger(inbox2, result2.write_ms)))
+            trigger2 = hub_trigger(inbox2, result2.write_ms)
+            targets.append(Target(result2, fleet2, pids, trigger2, cpu_parts))
         async with contextlib.AsyncExitStack() as controls:
             for name, port, process, path, control in (
                 ("floor", floor_port, floor, "/ws/floor/", "/ws/control/"),
@@ -538,10 +552,16 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
             f"{statistics.median(hub.write_ms):.1f} ms"
         )
         lines.append(
-            "server CPU per message (user + system, all its processes; robust to a busy "
-            "machine): "
+            "server CPU per message (user + system, all its processes, nginx's too; robust "
+            "to a busy machine): "
             + ", ".join(f"{k} {r.cpu_ms_per_message:.1f} ms" for k, r in results.items())
         )
+        for key, result in results.items():
+            if len(result.cpu_ms_by_part) > 1:
+                lines.append(
+                    f"server CPU per message of {key}, by process: "
+                    + ", ".join(f"{p} {ms:.1f} ms" for p, ms in result.cpu_ms_by_part.items())
+                )
         missing = {k: r.missing for k, r in results.items() if r.missing}
         lines.append(f"missing deliveries: {missing or 'none'}")
         for key in ("hub", "hub2"):
@@ -588,7 +608,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="append",
         default=[],
-        choices=["hub", "floor", "bare", "screenpop"],
+        choices=["hub", "hub2", "floor", "bare", "screenpop"],
         help="sample this server with py-spy while the messages (or calls) go out (collapsed stacks)",
     )
     parser.add_argument(

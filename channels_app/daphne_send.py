@@ -3,8 +3,9 @@
 Channels' `send(text_data=...)` makes Daphne encode the text and autobahn build the
 websocket frame again for every socket: for one event going to 500 consoles, 500
 times the same bytes, and three layers of checks and coroutines per socket. autobahn
-has its own API for a broadcast: a `PreparedMessage` is framed once and
-`sendPreparedMessage` writes it to each protocol as is.
+has its own API for a broadcast: a `PreparedMessage` is framed once and written to
+each protocol as is (`send_prepared` does what autobahn's `sendPreparedMessage` would,
+without building a debug-log call's arguments per socket).
 
 A consumer reaches its Daphne protocol through the ASGI `send` Daphne gave it
 (`functools.partial(Server.handle_reply, protocol)`). Under anything else (Channels'
@@ -62,5 +63,14 @@ def send_prepared(protocol: WebSocketProtocol, frame: Frame) -> bool:
     errors then apply as before."""
     if protocol.state != protocol.STATE_OPEN or protocol._perMessageCompress is not None:
         return False
-    protocol.sendPreparedMessage(frame.prepared())
+    data = frame.prepared().payloadHybi
+    if protocol.send_queue or protocol.logOctets:
+        # autobahn's own path: behind frames it queued, and into its octet log.
+        protocol.sendData(data)
+        return True
+    # What autobahn's sendData does with a frame that nothing is queued before (write
+    # it, count it), without the arguments of its debug-log call, which it builds for
+    # every frame, debug logging on or not.
+    protocol.transport.write(data)
+    protocol.trafficStats.outgoingOctetsWireLevel += len(data)
     return True

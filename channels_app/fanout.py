@@ -1,10 +1,12 @@
 """One event pump per server process: reads the event log in id order and hands each
 event to the local sockets whose audience keys it names.
 
-Doorbells on the channel layer (group `hub.events`) make it read at once; a poll
-picks up what other processes wrote when there is no shared layer (the embedded
-default) or a doorbell was lost. Events this process wrote itself arrive on commit
-from the writer's thread (inbox.events.add_committed_listener) and are sent without
+Doorbells on the channel layer (group `hub.events`) bring what other processes
+committed: the events themselves when they are few (inbox.events.ring_doorbell), else
+only the news that the log has grown; a poll picks up what other processes wrote when
+there is no shared layer (the embedded default) or a doorbell was lost. Events this
+process wrote itself arrive on commit from the writer's thread
+(inbox.events.add_committed_listener). Events handed over either way are sent without
 a read when they follow the last event sent; otherwise they only wake the reader.
 Each event is serialized once per view (staff, one partner organization, visitor),
 not once per socket.
@@ -32,6 +34,7 @@ from inbox.actions import wake_snoozed_conversations
 from inbox.events import (
     EVENTS_GROUP,
     add_committed_listener,
+    doorbell_events,
     envelope,
     events_after,
     last_event_id,
@@ -183,7 +186,12 @@ class EventFanout:
                     # Sent already (handed over by this process's writer): a doorbell
                     # names its transaction's highest event id.
                     continue
-                self._wake.set()
+                carried = doorbell_events(message) if isinstance(message, dict) else []
+                if carried:
+                    # Sent as they are if they follow the last event sent, else read.
+                    self._start_handover(carried)
+                else:
+                    self._wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -24,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -148,9 +149,9 @@ def record_events(pending: list[PendingEvent]) -> list[Event]:
         # writer's thread waits for.
         transaction.on_commit(_Handover(events))
     if first_in_transaction:
-        transaction.on_commit(_Doorbell(events[-1].pk))
+        transaction.on_commit(_Doorbell(events))
     else:
-        _raise_pending_doorbell(events[-1].pk)
+        _raise_pending_doorbell(events)
     return events
 
 
@@ -181,17 +182,7 @@ class _Handover:
 
     def __call__(self) -> None:
         try:
-            copies = [
-                Event(
-                    pk=event.pk,
-                    type=event.type,
-                    data=json.loads(json.dumps(event.data)),
-                    audience=event.audience,
-                    conversation_id=event.conversation_id,
-                    created_at=event.created_at,
-                )
-                for event in self.events
-            ]
+            copies = events_from_json(events_to_json(self.events))
         except (TypeError, ValueError):  # the log is read as usual
             logger.warning("could not hand over events", exc_info=True)
             return
@@ -204,13 +195,50 @@ class _Handover:
                 logger.warning("event hand-over failed", exc_info=True)
 
 
-def _raise_pending_doorbell(event_id: int) -> None:
+def events_to_json(events: list[Event]) -> str:
+    """Committed events as the log holds them, for a doorbell or a hand-over."""
+    return json.dumps(
+        [
+            {
+                "id": event.pk,
+                "type": event.type,
+                "data": event.data,
+                "audience": event.audience,
+                "conversation_id": event.conversation_id,
+                "at": event.created_at.isoformat(),
+            }
+            for event in events
+        ]
+    )
+
+
+def events_from_json(text: str) -> list[Event]:
+    return [
+        Event(
+            pk=row["id"],
+            type=row["type"],
+            data=row["data"],
+            audience=row["audience"],
+            conversation_id=row["conversation_id"],
+            created_at=datetime.fromisoformat(row["at"]),
+        )
+        for row in json.loads(text)
+    ]
+
+
+def _raise_pending_doorbell(events: list[Event]) -> None:
     """The doorbell names the transaction's highest event id, so that a server that
     has sent that id already can skip reading the log (the id may belong to a
-    savepoint rolled back since, which only costs a read)."""
-    for _savepoints, callback, _robust in connection.run_on_commit:
+    savepoint rolled back since, which only costs a read). It carries the events
+    only while they all commit or roll back with it: recorded under a savepoint it
+    does not share, they could be rolled back while it still rings."""
+    for savepoints, callback, _robust in connection.run_on_commit:
         if isinstance(callback, _Doorbell) and not callback.rung:
-            callback.event_id = max(callback.event_id, event_id)
+            callback.event_id = max(callback.event_id, events[-1].pk)
+            if callback.events is not None and savepoints == set(connection.savepoint_ids):
+                callback.events.extend(events)
+            else:
+                callback.events = None
 
 
 class _Doorbell:
@@ -218,13 +246,15 @@ class _Doorbell:
     a test that runs on-commit callbacks inside its own outer transaction leaves
     them in the list, and they must not stand in for the next event's doorbell."""
 
-    def __init__(self, event_id: int) -> None:
-        self.event_id = event_id
+    def __init__(self, events: list[Event]) -> None:
+        self.event_id = events[-1].pk
+        # The events it carries to the other processes (None: they read the log).
+        self.events: list[Event] | None = list(events)
         self.rung = False
 
     def __call__(self) -> None:
         self.rung = True
-        ring_doorbell(self.event_id)
+        ring_doorbell(self.event_id, self.events)
 
 
 def _doorbell_pending() -> bool:
@@ -279,13 +309,27 @@ class _LayerLoop:
 _layer_loop = _LayerLoop()
 
 
-def ring_doorbell(event_id: int) -> None:
-    """Tell every server process that the log has grown. Losing this is harmless:
-    servers also poll the log."""
+# A doorbell carries its events up to this size of their JSON; a larger batch (a mail
+# sync's) rings with the id only, and every process reads it from the log.
+DOORBELL_EVENTS_MAX_CHARS = 16_000
+
+
+def ring_doorbell(event_id: int, events: list[Event] | None = None) -> None:
+    """Tell every server process that the log has grown, with the committed events
+    themselves when they are few: a process whose last event sent directly precedes
+    them sends them without reading the log. Losing this is harmless: servers also
+    poll the log."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "events.new", "id": event_id}
+    message: dict[str, Any] = {"type": "events.new", "id": event_id}
+    if events:
+        try:
+            carried = events_to_json(events)
+        except (TypeError, ValueError):  # the readers fetch them from the log
+            carried = ""
+        if 0 < len(carried) <= DOORBELL_EVENTS_MAX_CHARS:
+            message["events"] = carried
     try:
         if isinstance(layer, InMemoryChannelLayer):
             # Its queues belong to the server's own loop: async_to_sync finds that
@@ -295,6 +339,18 @@ def ring_doorbell(event_id: int) -> None:
             _layer_loop.run(layer.group_send(EVENTS_GROUP, message))
     except Exception:  # the poll picks the event up; a dead layer must not fail the write
         logger.warning("could not announce event %s on the channel layer", event_id, exc_info=True)
+
+
+def doorbell_events(message: dict[str, Any]) -> list[Event]:
+    """The committed events a doorbell carries (none: read the log)."""
+    carried = message.get("events")
+    if not isinstance(carried, str):
+        return []
+    try:
+        return events_from_json(carried)
+    except (TypeError, ValueError, KeyError):
+        logger.warning("unreadable events on a doorbell; reading the log", exc_info=True)
+        return []
 
 
 def envelope(event: Event) -> dict[str, Any]:

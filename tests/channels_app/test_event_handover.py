@@ -5,6 +5,7 @@ in id order, once each; after a gap the pump reads the log as before."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -99,6 +100,49 @@ async def test_after_a_gap_the_pump_reads_the_log_in_order_and_sends_each_event_
         first.conversation.pk,
         second.conversation.pk,
     ]
+    await agent.close()
+
+
+async def test_events_of_another_process_reach_consoles_from_the_doorbell_without_a_read(
+    people: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = await db(make_inbox)(people.support)
+    agent = await live_console(people.agent)
+    reads: list[int] = []
+
+    def no_read(event_id: int) -> list[Event]:
+        reads.append(event_id)
+        return []  # the log read brings nothing: only the doorbell can deliver
+
+    monkeypatch.setattr(fanout_module, "_read_after", no_read)
+    # Written as another process would: no hand-over reaches this pump.
+    monkeypatch.setattr(events_module, "_committed_listeners", [])
+    await db(inbound)(inbox, "Is my order on its way?")
+
+    created = await agent.receive_type("conversation.created")
+    message = await agent.receive_type("message.created")
+    assert message["data"]["message"]["body_text"] == "Is my order on its way?"
+    logged = await db(_as_logged)([created["id"], message["id"]])
+    assert [created, message] == logged
+    await agent.close()
+
+
+def _write_around_a_rolled_back_savepoint() -> None:
+    with transaction.atomic():
+        record_event("typing", {"conversation": 1, "typing": True}, {"staff"})
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            record_event("typing", {"conversation": 2, "typing": True}, {"staff"})
+            raise RuntimeError("the inner write fails")
+
+
+async def test_an_event_rolled_back_with_its_savepoint_reaches_no_console_of_another_process(
+    people: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = await live_console(people.agent)
+    monkeypatch.setattr(events_module, "_committed_listeners", [])
+    await db(_write_around_a_rolled_back_savepoint)()
+    frames = [f for f in await agent.drain(quiet=1.5) if f["type"] == "typing"]
+    assert [f["data"]["conversation"] for f in frames] == [1]
     await agent.close()
 
 
