@@ -40,6 +40,15 @@ async def live_console(user: User) -> sockets.Socket:
     return console
 
 
+def unreadable_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pump's reads of the log bring nothing from here on."""
+
+    def no_read(event_id: int) -> list[Event]:
+        return []
+
+    monkeypatch.setattr(fanout_module, "_read_after", no_read)
+
+
 def _as_logged(event_ids: list[int]) -> list[dict[str, Any]]:
     return [envelope(event) for event in Event.objects.filter(pk__in=event_ids).order_by("id")]
 
@@ -49,13 +58,7 @@ async def test_events_written_in_the_server_process_reach_consoles_without_a_rea
 ) -> None:
     inbox = await db(make_inbox)(people.support)
     agent = await live_console(people.agent)
-    reads: list[int] = []
-
-    def no_read(event_id: int) -> list[Event]:
-        reads.append(event_id)
-        return []  # the log read brings nothing: only the hand-over can deliver
-
-    monkeypatch.setattr(fanout_module, "_read_after", no_read)
+    unreadable_log(monkeypatch)  # only the hand-over can deliver
     received = await db(inbound)(inbox, "Where is my parcel?")
 
     created = await agent.receive_type("conversation.created")
@@ -108,13 +111,7 @@ async def test_events_of_another_process_reach_consoles_from_the_doorbell_withou
 ) -> None:
     inbox = await db(make_inbox)(people.support)
     agent = await live_console(people.agent)
-    reads: list[int] = []
-
-    def no_read(event_id: int) -> list[Event]:
-        reads.append(event_id)
-        return []  # the log read brings nothing: only the doorbell can deliver
-
-    monkeypatch.setattr(fanout_module, "_read_after", no_read)
+    unreadable_log(monkeypatch)  # only the doorbell can deliver
     # Written as another process would: no hand-over reaches this pump.
     monkeypatch.setattr(events_module, "_committed_listeners", [])
     await db(inbound)(inbox, "Is my order on its way?")

@@ -41,6 +41,16 @@ async def request(app: ReusedRequestThreads, path: str) -> None:
     await app({"type": "http", "path": path}, None, None)
 
 
+async def held_request(
+    app: ReusedRequestThreads, inner: RecordingApp, path: str
+) -> asyncio.Task[None]:
+    """A request whose synchronous code has started and waits until released."""
+    inner.hold[path] = threading.Event()
+    task = asyncio.create_task(request(app, path))
+    await asyncio.to_thread(inner.started.setdefault(path, threading.Event()).wait, 5)
+    return task
+
+
 async def test_a_request_keeps_one_thread_and_the_next_request_reuses_it() -> None:
     inner = RecordingApp()
     app = ReusedRequestThreads(inner)
@@ -53,10 +63,8 @@ async def test_a_request_keeps_one_thread_and_the_next_request_reuses_it() -> No
 
 async def test_requests_at_the_same_time_never_share_a_thread() -> None:
     inner = RecordingApp()
-    inner.hold["/slow"] = threading.Event()
     app = ReusedRequestThreads(inner)
-    slow = asyncio.create_task(request(app, "/slow"))
-    await asyncio.to_thread(inner.started.setdefault("/slow", threading.Event()).wait, 5)
+    slow = await held_request(app, inner, "/slow")
     # The slow request holds its thread; another request is not queued behind it.
     await asyncio.wait_for(request(app, "/fast"), 5)
     inner.hold["/slow"].set()
@@ -66,10 +74,8 @@ async def test_requests_at_the_same_time_never_share_a_thread() -> None:
 
 async def test_a_cancelled_requests_thread_is_not_given_to_the_next_request() -> None:
     inner = RecordingApp()
-    inner.hold["/gone"] = threading.Event()
     app = ReusedRequestThreads(inner)
-    gone = asyncio.create_task(request(app, "/gone"))
-    await asyncio.to_thread(inner.started.setdefault("/gone", threading.Event()).wait, 5)
+    gone = await held_request(app, inner, "/gone")
     gone.cancel()  # the client went away; its synchronous code still runs
     await asyncio.gather(gone, return_exceptions=True)
     await asyncio.wait_for(request(app, "/next"), 5)
@@ -81,11 +87,8 @@ async def test_a_cancelled_requests_thread_is_not_given_to_the_next_request() ->
 async def test_only_so_many_idle_threads_are_kept() -> None:
     inner = RecordingApp()
     app = ReusedRequestThreads(inner, idle_kept=1)
+    both = [await held_request(app, inner, name) for name in ("/x", "/y")]
     for name in ("/x", "/y"):
-        inner.hold[name] = threading.Event()
-    both = [asyncio.create_task(request(app, name)) for name in ("/x", "/y")]
-    for name in ("/x", "/y"):
-        await asyncio.to_thread(inner.started.setdefault(name, threading.Event()).wait, 5)
         inner.hold[name].set()
     await asyncio.gather(*both)
     await request(app, "/z")
