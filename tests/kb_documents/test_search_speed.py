@@ -108,11 +108,12 @@ def test_postgres_counts_and_ranks_a_page_in_one_statement_that_sorts_no_vectors
             parse_query("forklift"), terms=["internal"], filters=Filters(), offset=0, limit=3
         )
     assert page.total > 5 and len(page.hits) == 3
-    reads = [s["sql"] for s in statements if s["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1
+    # One statement, sent with its plan setting as one query string (one round trip).
+    assert [s["sql"][: len(postgres.PLAN_SETTING)] for s in statements] == [postgres.PLAN_SETTING]
+    read = statements[0]["sql"].removeprefix(postgres.PLAN_SETTING)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN (ANALYZE, VERBOSE) " + reads[0])
+        cursor.execute("EXPLAIN (ANALYZE, VERBOSE) " + read)
         plan = [row[0] for row in cursor.fetchall()]
     # The pick: the sort by recency (the other sort is the page's, by rank).
     picks = [
