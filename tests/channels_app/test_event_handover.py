@@ -76,7 +76,7 @@ async def test_a_partner_gets_only_the_partner_view_of_a_handed_over_event(
 ) -> None:
     inbox = await db(make_inbox)(people.support)
     partner = await live_console(people.partner_a)
-    monkeypatch.setattr(fanout_module, "_read_after", lambda event_id: [])
+    unreadable_log(monkeypatch)
     await db(inbound)(inbox, "Not shared with any partner")
     assert await partner.drain() == []
     await partner.close()
