@@ -14,7 +14,7 @@ holds (a LIMIT, the length of an IN list) is a `shape`: each shape is compiled o
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,18 @@ class _Compiled:
     slots: dict[str, int]  # stand-in name -> its index among the parameters
     names: list[str]
     compiler: SQLCompiler
+
+
+def stand_in_places(params: Sequence[Any], stand_ins: dict[str, Any]) -> dict[str, int]:
+    """Where each stand-in value stands among a compiled statement's parameters; each
+    must be exactly one of them, or its place could not be told."""
+    places: dict[str, int] = {}
+    for name, stand_in in stand_ins.items():
+        found = [i for i, param in enumerate(params) if param == stand_in]
+        if len(found) != 1:
+            raise ValueError(f"stand-in {name}={stand_in!r} is {len(found)} parameters")
+        places[name] = found[0]
+    return places
 
 
 class CompiledValues:
@@ -68,12 +80,7 @@ class CompiledValues:
         query = queryset.query
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
-        slots = {}
-        for name, stand_in in self.stand_ins.items():
-            places = [i for i, param in enumerate(params) if param == stand_in]
-            if len(places) != 1:
-                raise ValueError(f"stand-in {name}={stand_in!r} is {len(places)} parameters")
-            slots[name] = places[0]
+        slots = stand_in_places(params, self.stand_ins)
         names = (
             list(query.selected)
             if query.selected

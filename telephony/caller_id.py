@@ -14,6 +14,7 @@ from django.db.models import Model, OuterRef, Subquery
 from django.db.models.functions import JSONObject
 
 from hub.actions import contacts_with_phone
+from hub.compiled_query import stand_in_places
 from hub.models import Account, Contact, ContactEmail, ContactPhone, Tag
 from hub.phones import normalize_phone
 
@@ -117,7 +118,7 @@ def _callers_statement(alias: str) -> tuple[str, tuple[Any, ...], int]:
         .order_by("name", "id")[:CONTACTS_READ]
     )
     sql, params = callers.query.sql_with_params()
-    return sql, params, params.index(_NUMBER_PLACEHOLDER)
+    return sql, params, stand_in_places(params, {"number": _NUMBER_PLACEHOLDER})["number"]
 
 
 def _with_related_rows(e164: str) -> list[Contact]:
