@@ -6,7 +6,7 @@ import sys
 
 import autobahn.util
 import autobahn.websocket.protocol
-from django.core.asgi import get_asgi_application
+import django
 
 from hub import twisted_tcp
 
@@ -32,7 +32,13 @@ twisted_tcp.install()
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 # Django must be set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from hub.asgi_handler import OneHopASGIHandler  # noqa: E402
+
+# What django.core.asgi.get_asgi_application() returns, with the middleware chain and
+# the view in one thread hop (hub.asgi_handler).
+django_asgi_app = OneHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.urls import get_resolver  # noqa: E402

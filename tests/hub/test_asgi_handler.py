@@ -1,0 +1,75 @@
+"""The hub's ASGI handler (hub.asgi_handler) serves requests through the whole
+middleware chain as Django's does, with the chain and the view in one thread hop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import SyncToAsync
+from asgiref.testing import ApplicationCommunicator
+
+from hub.asgi_handler import OneHopASGIHandler
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def serve(method: str, path: str, body: bytes = b"", headers: Any = ()) -> dict[str, Any]:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    communicator = ApplicationCommunicator(OneHopASGIHandler(), scope)
+    await communicator.send_input({"type": "http.request", "body": body})
+    start = await communicator.receive_output(10)
+    chunks = []
+    while True:
+        message = await communicator.receive_output(10)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    await communicator.wait(10)
+    return {"status": start["status"], "headers": dict(start["headers"]), "body": b"".join(chunks)}
+
+
+async def test_a_page_is_served_with_the_middlewares_headers() -> None:
+    answer = await serve("GET", "/accounts/login/")
+    assert answer["status"] == 200
+    # Set by middlewares: the CSRF cookie (CsrfViewMiddleware) and clickjacking's.
+    assert answer["headers"][b"X-Frame-Options"] == b"DENY"
+    assert b"csrftoken" in answer["headers"].get(b"Set-Cookie", b"")
+
+
+async def test_a_form_post_without_its_csrf_token_is_refused() -> None:
+    answer = await serve(
+        "POST",
+        "/accounts/login/",
+        b"username=a%40b.test&password=x",
+        [(b"content-type", b"application/x-www-form-urlencoded")],
+    )
+    assert answer["status"] == 403
+
+
+async def test_the_chain_and_the_view_take_one_thread_hop(monkeypatch) -> None:
+    hops = []
+    original = SyncToAsync.__call__
+
+    async def counted(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counted)
+    answer = await serve("GET", "/accounts/login/")
+    assert answer["status"] == 200
+    # The request_started signal's receivers, the chain with the view, and closing
+    # the response (request_finished): Django's own handler took about twenty.
+    assert len(hops) <= 3, hops
