@@ -13,7 +13,10 @@ with a one-thread executor taken from a pool; Django's own context then sees it 
 adds none. A request still gets a thread no other request is using, so the isolation
 is the same; the thread is simply not new. An executor goes back to the pool only when
 its request finished normally: a request cancelled (the client went away) may leave
-its synchronous code running, and the next request must not queue behind it."""
+its synchronous code running, and the next request must not queue behind it.
+
+It also counts the requests in flight (hub.requests_in_flight), for the background
+work that gives way to them."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
+
+from hub.requests_in_flight import requests_in_flight
 
 # Idle executors kept for the next requests; more at once than this (a burst) are
 # closed after their request.
@@ -39,12 +44,15 @@ class ReusedRequestThreads:
             if self._idle
             else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
         )
+        requests_in_flight.started()
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.application(scope, receive, send)
         except BaseException:
             executor.shutdown(wait=False)
             raise
+        finally:
+            requests_in_flight.finished()
         if len(self._idle) < self.idle_kept:
             self._idle.append(executor)
         else:

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, transaction
 
+from hub.requests_in_flight import requests_in_flight
 from inbox.models import ConversationNote, Message
 from inbox.visibility import partners_by_conversation
 from kb_documents.models import Document, Note
@@ -256,6 +257,10 @@ def flush_pending() -> None:
 
 
 BATCH_DELAY_SECONDS = 0.5
+# Ids written per index statement; and how long one batch may wait in all for
+# moments without requests in flight before it writes regardless.
+CHUNK = 10
+GIVE_WAY_SECONDS = 2.0
 
 
 class BackgroundIndexer:
@@ -305,11 +310,23 @@ class BackgroundIndexer:
                     batch.setdefault(kind, set()).update(ids)
                 self._pending = {}
             try:
-                for kind, ids in batch.items():
-                    reindex(kind, sorted(ids))
+                self._write(batch)
             finally:
                 # This thread's own database connections only.
                 connections.close_all()
+
+    def _write(self, batch: dict[str, set[int]]) -> None:
+        """The batch in chunks, each started when no request of this process is in
+        flight (hub.requests_in_flight): a webhook that arrives meanwhile shares the
+        interpreter lock with one chunk at most. The waiting has a budget per batch,
+        so that under a steady stream of requests the index still keeps up."""
+        budget = GIVE_WAY_SECONDS
+        for kind, ids in batch.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), CHUNK):
+                if budget > 0:
+                    budget -= requests_in_flight.wait_for_quiet(budget)
+                reindex(kind, ordered[start : start + CHUNK])
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until everything queued is written (tests, process exit)."""

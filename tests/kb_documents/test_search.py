@@ -258,3 +258,47 @@ def test_the_background_indexer_writes_after_commit_without_blocking_the_writer(
     do_add_note("Background\nescalator maintenance", by=people.agent)  # commits (autocommit)
     assert indexing.background.drain()
     assert titles(people.agent, "escalator") == ["Background"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_indexer_waits_for_requests_in_flight_to_finish(
+    search_backend, people, settings, monkeypatch
+) -> None:
+    """A webhook in flight keeps the index write back (it would share the interpreter
+    lock with it); the write follows as soon as the request is done."""
+    from hub.requests_in_flight import requests_in_flight
+
+    settings.SEARCH_INDEX_IN_BACKGROUND = True
+    monkeypatch.setattr(indexing, "BATCH_DELAY_SECONDS", 0)
+    monkeypatch.setattr(indexing, "GIVE_WAY_SECONDS", 30)
+    assert titles(people.agent, "gearbox") == []
+    requests_in_flight.started()
+    try:
+        do_add_note("Held back\ngearbox noise", by=people.agent)
+        assert not indexing.background.drain(timeout=0.5)  # still waiting for quiet
+        assert titles(people.agent, "gearbox") == []
+    finally:
+        requests_in_flight.finished()
+    assert indexing.background.drain()
+    assert titles(people.agent, "gearbox") == ["Held back"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_indexer_writes_anyway_when_requests_never_stop(
+    search_backend, people, settings, monkeypatch
+) -> None:
+    from hub.requests_in_flight import requests_in_flight
+
+    settings.SEARCH_INDEX_IN_BACKGROUND = True
+    monkeypatch.setattr(indexing, "BATCH_DELAY_SECONDS", 0)
+    monkeypatch.setattr(indexing, "GIVE_WAY_SECONDS", 0.2)
+    monkeypatch.setattr(indexing, "CHUNK", 1)
+    requests_in_flight.started()
+    try:
+        do_add_note("Steady traffic\nclutch wear", by=people.agent)
+        do_add_note("More traffic\nclutch slip", by=people.agent)
+        # The waiting has a budget: both are written while the request still runs.
+        assert indexing.background.drain(timeout=5)
+        assert sorted(titles(people.agent, "clutch")) == ["More traffic", "Steady traffic"]
+    finally:
+        requests_in_flight.finished()
