@@ -473,12 +473,18 @@ def capacity_ratio(ours: int, ours_passed: bool, base: int, base_passed: bool) -
     return ratio if ours_passed else "n/a (neither passed)"
 
 
-def run_screen_pop(args: argparse.Namespace, agent_cookie: str) -> screen_pop.ScreenPopResult:
+def run_screen_pop(args: argparse.Namespace) -> screen_pop.ScreenPopResult:
     from hub.models import User
 
     result = screen_pop.ScreenPopResult(contacts=args.contacts)
     screen_pop.seed_contacts(args.contacts)
-    agent = User.objects.get(email="agent0@bench-hub.test")
+    # A team of its own, the same size whichever rows run: the fan-out rows' team
+    # grows to the capacity row's largest step (2,000 agents) when that row runs too.
+    progress(f"creating the call team's {screen_pop.TEAM_AGENTS} signed-in agents")
+    _inbox, cookies = hubdb.seed(screen_pop.TEAM_AGENTS, name="bench-pop")
+    progress_done()
+    agent_cookie = cookies[0]
+    agent = User.objects.get(email="agent0@bench-pop.test")
     screen_pop.seed_phone_line(agent)
     env = {**hub_env(args), **screen_pop.server_env()}
     with procs.server(
@@ -683,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
             if not database_url.startswith("postgres"):
                 print("screenpop: skipped, it needs PostgreSQL (DATABASE_URL=postgres://...)")
             else:
-                pop = run_screen_pop(args, seeded["hub"][1][0])
+                pop = run_screen_pop(args)
         found = None
         if "search" in args.rows:
             if not database_url.startswith("postgres"):

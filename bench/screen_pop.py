@@ -26,6 +26,8 @@ AUTH_TOKEN = "bench-auth-token-0123456789abcdef"  # noqa: S105 (a throw-away ser
 ACCOUNT_SID = "AC" + "0" * 32
 VOICE_PATH = "/telephony/twilio/voice/"
 SEED_BATCH = 20_000
+# The call's team: online agents, of whom a call rings ten (Twilio's <Dial> limit).
+TEAM_AGENTS = 500
 
 
 def server_env() -> dict[str, str]:
