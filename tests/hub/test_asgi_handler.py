@@ -73,3 +73,12 @@ async def test_the_chain_and_the_view_take_one_thread_hop(monkeypatch) -> None:
     # The request_started signal's receivers, the chain with the view, and closing
     # the response (request_finished): Django's own handler took about twenty.
     assert len(hops) <= 3, hops
+
+
+def test_no_middleware_is_adapted_to_the_sync_chain(caplog, settings) -> None:
+    """An async-only middleware would be wrapped in async_to_sync: a hop back to the
+    event loop for every request, what the handler is there to avoid."""
+    settings.DEBUG = True  # Django logs each adapted middleware only with DEBUG
+    with caplog.at_level("DEBUG", logger="django.request"):
+        OneHopASGIHandler()
+    assert not [r.getMessage() for r in caplog.records if "adapted" in r.getMessage()]
