@@ -1,4 +1,4 @@
-"""Daphne's TCP connections send at once when nothing is waiting to go out.
+"""Daphne's connections send at once when nothing is waiting to go out.
 
 Twisted's transports never send from `write()`: they queue the bytes, register the
 socket with the reactor for writing, and send on the next turn of the loop, when the
@@ -9,20 +9,22 @@ third of the Daphne process's time, more than the `send()` itself
 (docs/performance.md). asyncio's own transports (and so the `websockets` library)
 try the `send()` first and only register the socket when the kernel's buffer is full.
 
-`WriteThroughServer` does the same for Daphne: a write with nothing queued before it
-is sent at once; whatever the kernel does not take (or any error) goes down Twisted's
-own path, which queues it, registers the socket and reports a lost connection the
-usual way. Bytes never overtake each other: anything already queued means the new
-bytes are queued behind it.
+`WriteThroughServer` does the same for Daphne on a TCP port, `WriteThroughUnixServer`
+on a Unix socket (how nginx reaches each Daphne process in docs/deployment.md): a
+write with nothing queued before it is sent at once; whatever the kernel does not
+take (or any error) goes down Twisted's own path, which queues it, registers the
+socket and reports a lost connection the usual way. Bytes never overtake each other:
+anything already queued means the new bytes are queued behind it.
 """
 
 from __future__ import annotations
 
-from twisted.internet import tcp
+from twisted.internet import tcp, unix
 
 
-class WriteThroughServer(tcp.Server):
-    """An accepted TCP connection whose writes try the socket before the queue."""
+class _WriteThrough:
+    """The write of an accepted stream connection that tries the socket before the
+    queue; mixed in before Twisted's own server class."""
 
     def write(self, data: bytes) -> None:
         if (
@@ -38,6 +40,8 @@ class WriteThroughServer(tcp.Server):
             or self.producerPaused
             or self._tempDataBuffer
             or self.offset < len(self.dataBuffer)
+            # A Unix connection's file descriptors to pass go out with queued bytes.
+            or getattr(self, "_sendmsgQueue", None)
             or not isinstance(data, bytes)  # Twisted's write raises the right error
         ):
             super().write(data)
@@ -50,7 +54,17 @@ class WriteThroughServer(tcp.Server):
         super().write(data[sent:] if isinstance(sent, int) and sent > 0 else data)
 
 
+class WriteThroughServer(_WriteThrough, tcp.Server):
+    """An accepted TCP connection whose writes try the socket before the queue."""
+
+
+class WriteThroughUnixServer(_WriteThrough, unix.Server):
+    """An accepted Unix-socket connection whose writes try the socket before the queue."""
+
+
 def install() -> None:
-    """Make every TCP port of this process (Daphne listens on one) accept
-    connections as `WriteThroughServer`. Called before Daphne starts listening."""
+    """Make every TCP port and Unix socket of this process (Daphne listens on one)
+    accept connections as the write-through servers. Called before Daphne starts
+    listening."""
     tcp.Port.transport = WriteThroughServer
+    unix.Port.transport = WriteThroughUnixServer

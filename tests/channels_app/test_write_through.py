@@ -1,7 +1,8 @@
 """Daphne's connections send at once when nothing is queued (hub.twisted_tcp).
 
 Each case runs a real Twisted asyncio reactor, as Daphne does, in a subprocess (the
-reactor is installed once per process), listening on loopback with a real client
+reactor is installed once per process), listening on a loopback TCP port or on a Unix
+socket (nginx's way into each Daphne process, docs/deployment.md) with a real client
 socket reading everything it sends.
 """
 
@@ -10,7 +11,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,11 +46,23 @@ class Sender(protocol.Protocol):
 
 
 factory = protocol.Factory.forProtocol(Sender)
-port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+unix_path = sys.argv[1] if len(sys.argv) > 1 else None
+if unix_path:
+    reactor.listenUNIX(unix_path, factory)
+else:
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+
+
+def connect():
+    if unix_path:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(unix_path)
+        return sock
+    return socket.create_connection(("127.0.0.1", port.getHost().port))
 
 
 def client():
-    with socket.create_connection(("127.0.0.1", port.getHost().port)) as sock:
+    with connect() as sock:
         time.sleep(0.3)  # let the server's writes fill the kernel's buffers
         chunks = []
         while data := sock.recv(1 << 16):
@@ -62,21 +78,40 @@ print(json.dumps(seen))
 """
 
 
-def run_server() -> dict[str, object]:
-    finished = subprocess.run(
-        [sys.executable, "-c", SERVER], capture_output=True, text=True, cwd=ROOT, timeout=60
-    )
+def run_server(listen_on: str) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as folder:
+        where = [str(Path(folder) / "daphne.sock")] if listen_on == "unix" else []
+        finished = subprocess.run(
+            [sys.executable, "-c", SERVER, *where],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
     assert finished.returncode == 0, finished.stderr
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
-def test_a_frame_with_nothing_queued_goes_out_without_waiting_for_the_reactor() -> None:
-    seen = run_server()
-    assert seen["transport"] == "WriteThroughServer"
+LISTENERS = pytest.mark.parametrize(
+    ("listen_on", "transport"),
+    [("tcp", "WriteThroughServer"), ("unix", "WriteThroughUnixServer")],
+)
+
+
+@LISTENERS
+def test_a_frame_with_nothing_queued_goes_out_without_waiting_for_the_reactor(
+    listen_on: str, transport: str
+) -> None:
+    seen = run_server(listen_on)
+    assert seen["transport"] == transport
     assert seen["small_waited_for_reactor"] is False
 
 
-def test_what_the_kernel_does_not_take_is_queued_and_every_byte_arrives_in_order() -> None:
-    seen = run_server()
+@LISTENERS
+def test_what_the_kernel_does_not_take_is_queued_and_every_byte_arrives_in_order(
+    listen_on: str, transport: str
+) -> None:
+    seen = run_server(listen_on)
+    assert seen["transport"] == transport
     assert seen["big_waited_for_reactor"] is True
     assert seen["received_all_in_order"] is True
