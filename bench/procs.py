@@ -85,6 +85,47 @@ def daphne(application: str) -> list[str]:
     return ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", application]
 
 
+def _wait_accepting(path: Path, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on {path} exited ({process.returncode}); see {log}")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1)
+                probe.connect(str(path))
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on {path} did not come up; see {log}")
+
+
+@contextmanager
+def daphne_behind_nginx(
+    application: str, path: Path, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A Daphne process the way docs/deployment.md runs one behind nginx: on a Unix
+    socket at `path`, taking the client's address from nginx's X-Forwarded-For."""
+    command = [sys.executable, "-m", "daphne", "-u", str(path), "--proxy-headers", application]
+    # nginx's workers run as an unprivileged user: they must reach the socket (Daphne
+    # makes it writable by all), as systemd's RuntimeDirectory (0755) lets them.
+    path.parent.chmod(0o755)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=out
+        )
+    try:
+        _wait_accepting(path, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextmanager
 def profiled(pid: int, output: Path | None) -> Iterator[None]:
     """Samples the process with py-spy (collapsed stacks in `output`) while inside."""
@@ -121,10 +162,16 @@ def profiled(pid: int, output: Path | None) -> Iterator[None]:
             process.kill()
 
 
+def nginx_upstream(address: int | Path) -> str:
+    """nginx's name for a Daphne process: a loopback port or a Unix socket's path."""
+    return f"unix:{address}" if isinstance(address, Path) else f"127.0.0.1:{address}"
+
+
 @contextmanager
-def nginx(upstream_ports: list[int], work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def nginx(upstreams: list[int | Path], work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """nginx (Debian package) proxying HTTP and the websocket upgrade to the given
-    Daphne ports, configured from bench/nginx.conf."""
+    Daphne processes (loopback ports or Unix sockets), configured from
+    bench/nginx.conf."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
         raise RuntimeError("nginx is not installed: apt-get install nginx-light")
@@ -135,7 +182,7 @@ def nginx(upstream_ports: list[int], work: Path) -> Iterator[tuple[int, subproce
     for key, value in {
         "{prefix}": str(prefix),
         "{listen}": str(port),
-        "{upstreams}": "\n".join(f"        server 127.0.0.1:{p};" for p in upstream_ports),
+        "{upstreams}": "\n".join(f"        server {nginx_upstream(u)};" for u in upstreams),
     }.items():
         config = config.replace(key, value)
     (prefix / "nginx.conf").write_text(config)

@@ -7,7 +7,8 @@ Rows so far:
           a minimal Channels consumer (the framework's floor) and a bare `websockets`
           broadcast server holding the same N clients.
   fanout2 the same with two Daphne processes behind nginx (N/2 consoles each, the
-          shared channel layer between them): the deployment of docs/deployment.md.
+          shared channel layer between them): the deployment of docs/deployment.md,
+          nginx reaching each process on a Unix socket (--upstream tcp: on a port).
   screenpop  a signed Twilio voice webhook -> `call.incoming` at an agent's console
           (of the call's team), with --contacts contacts (default 1,000,000; PostgreSQL only),
           p50/p99 over --calls calls, against the indexed E.164 lookup in raw SQL.
@@ -276,16 +277,23 @@ def start_two_process_hub(
     pids whose memory counts (the two Daphne processes) and those whose CPU time
     counts, by part (each Daphne process; nginx's master and workers)."""
     work = args.work_dir
-    daphnes = [
-        servers.enter_context(
-            procs.server(
-                procs.daphne("hub.asgi:application"), work / f"hub2-{n}.log", hub_env(args)
+    upstreams: list[int | Path] = []
+    pids = []
+    for n in (1, 2):
+        log = work / f"hub2-{n}.log"
+        if args.upstream == "unix":
+            path = work / f"hub2-{n}.sock"
+            process = servers.enter_context(
+                procs.daphne_behind_nginx("hub.asgi:application", path, log, hub_env(args))
             )
-        )
-        for n in (1, 2)
-    ]
-    nginx_port, nginx = servers.enter_context(procs.nginx([port for port, _ in daphnes], work))
-    pids = [process.pid for _, process in daphnes]
+            upstreams.append(path)
+        else:
+            port, process = servers.enter_context(
+                procs.server(procs.daphne("hub.asgi:application"), log, hub_env(args))
+            )
+            upstreams.append(port)
+        pids.append(process.pid)
+    nginx_port, nginx = servers.enter_context(procs.nginx(upstreams, work))
     cpu_parts = {f"daphne {n}": [pid] for n, pid in enumerate(pids, 1)}
     cpu_parts["nginx"] = [nginx.pid, *procs.child_pids(nginx.pid)]
     return nginx_port, pids, cpu_parts
@@ -565,7 +573,8 @@ def notes(results: dict[str, ServerResult], args: argparse.Namespace) -> list[st
         for key, result in results.items():
             if len(result.cpu_ms_by_part) > 1:
                 lines.append(
-                    f"server CPU per message of {key}, by process: "
+                    f"server CPU per message of {key} (nginx to Daphne over "
+                    f"{'Unix sockets' if args.upstream == 'unix' else 'TCP'}), by process: "
                     + ", ".join(f"{p} {ms:.1f} ms" for p, ms in result.cpu_ms_by_part.items())
                 )
         missing = {k: r.missing for k, r in results.items() if r.missing}
@@ -633,6 +642,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--step-messages", type=int, default=10, help="measured messages per capacity step"
+    )
+    parser.add_argument(
+        "--upstream",
+        choices=["unix", "tcp"],
+        default="unix",
+        help="how nginx reaches the Daphne processes of the fanout2 row: Unix sockets "
+        "(docs/deployment.md) or loopback TCP ports",
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)

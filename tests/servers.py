@@ -46,16 +46,21 @@ def wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"daphne on {port} did not come up")
 
 
-@contextmanager
-def daphne_servers(count: int, data_dir: Path, **env_overrides: str) -> Iterator[list[int]]:
-    env = {
+def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a server process serving this test run's database."""
+    return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": test_database_url(),
         "HUB_DATA_DIR": str(data_dir),
         # Sessions are signed: the servers must share the test process's key.
         "SECRET_KEY": settings.SECRET_KEY,
-        **env_overrides,
+        **overrides,
     }
+
+
+@contextmanager
+def daphne_servers(count: int, data_dir: Path, **env_overrides: str) -> Iterator[list[int]]:
+    env = server_env(data_dir, **env_overrides)
     ports = [free_port() for _ in range(count)]
     processes = [
         subprocess.Popen(
