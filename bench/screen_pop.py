@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
-from bench.clients import progress, progress_done
+from bench.clients import collector, progress, progress_done
 
 OUR_NUMBER = "+15005550006"
 PUBLIC_BASE_URL = "https://bench.invalid"
@@ -94,6 +94,7 @@ class ScreenPopResult:
     sql_ms: list[float] = field(default_factory=list)
     missing: int = 0
     server_cpu_s: float = 0.0  # the Daphne process's CPU time over all calls
+    client_gc_ms: float = 0.0  # the benchmark process's longest collector pause meanwhile
 
 
 def _post_call(port: int, sid: str, caller: str) -> float:
@@ -150,6 +151,7 @@ async def measure_pops(port: int, cookie: str, result: ScreenPopResult, calls: i
             except TimeoutError:
                 return None
 
+        collector.settle()
         for i, n in enumerate(numbers):
             sid = f"CA{i:032d}"
             waiter = asyncio.ensure_future(popped(sid))
@@ -169,6 +171,7 @@ async def measure_pops(port: int, cookie: str, result: ScreenPopResult, calls: i
                     f"screen pop: call {i + 1}/{calls}, median of the last 25 "
                     f"{recent[len(recent) // 2]:.1f} ms"
                 )
+        result.client_gc_ms = collector.longest_ms
         progress_done()
 
 
