@@ -207,12 +207,9 @@ async def measure_step(racing: list[Target], step: int, args: argparse.Namespace
     for target in racing:
         await target.fleet.resize(step, f"{target.result.name} to {step}")
     progress_done()
-    # Each console that just connected announced its agent's presence to the team
-    # (`presence.changed` to every console of it), so a step's first message waits
-    # behind those frames: hundreds of events to hundreds of consoles. One unmeasured
-    # message per server first; a socket gets its events in id order, so once that
-    # message is at every console, so are the announcements, and the step measures
-    # the fan-out at that size, not the tail of the connections.
+    # One unmeasured message per server first, as the fan-out rows have their warm-up
+    # messages: the sockets just opened get their first frame (the agents are seeded
+    # online, so connecting announces nothing). Its last console is a notes line.
     for target in racing:
         settling: list[list[float]] = []
         await one_message(target, seq, args, into=settling)
