@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,33 +45,44 @@ def child_pids(pid: int) -> list[int]:
     return [int(child) for child in children]
 
 
-def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on {port} exited ({process.returncode}); see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on {port} did not come up; see {log}")
+def _connects_to_port(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+
+
+def _connects_to_socket(path: Path) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        probe.connect(str(path))
 
 
 @contextmanager
-def server(
-    args: list[str], log: Path, env: dict[str, str] | None = None
-) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """Run `python <args> --port/-p PORT`-style servers; `{port}` in args is replaced."""
-    port = free_port()
-    command = [sys.executable, *(arg.replace("{port}", str(port)) for arg in args)]
+def _running(
+    command: list[str],
+    log: Path,
+    env: dict[str, str] | None,
+    where: str,
+    connects: Callable[[], None],
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process, its output in `log`, yielded once `connects()` (a probe of
+    where it listens, `where` in messages) succeeds; stopped on leaving."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=out
         )
     try:
-        _wait_listening(port, process, log)
-        yield port, process
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server on {where} exited ({process.returncode}); see {log}")
+            try:
+                connects()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server on {where} did not come up; see {log}") from None
+                time.sleep(0.1)
+        yield process
     finally:
         process.terminate()
         try:
@@ -81,23 +92,19 @@ def server(
             process.wait()
 
 
+@contextmanager
+def server(
+    args: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Run `python <args> --port/-p PORT`-style servers; `{port}` in args is replaced."""
+    port = free_port()
+    command = [sys.executable, *(arg.replace("{port}", str(port)) for arg in args)]
+    with _running(command, log, env, f"port {port}", lambda: _connects_to_port(port)) as process:
+        yield port, process
+
+
 def daphne(application: str) -> list[str]:
     return ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", application]
-
-
-def _wait_accepting(path: Path, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on {path} exited ({process.returncode}); see {log}")
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                probe.settimeout(1)
-                probe.connect(str(path))
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on {path} did not come up; see {log}")
 
 
 @contextmanager
@@ -110,20 +117,8 @@ def daphne_behind_nginx(
     # nginx's workers run as an unprivileged user: they must reach the socket (Daphne
     # makes it writable by all), as systemd's RuntimeDirectory (0755) lets them.
     path.parent.chmod(0o755)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=out
-        )
-    try:
-        _wait_accepting(path, process, log)
+    with _running(command, log, env, str(path), lambda: _connects_to_socket(path)) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager
@@ -186,20 +181,8 @@ def nginx(upstreams: list[int | Path], work: Path) -> Iterator[tuple[int, subpro
     }.items():
         config = config.replace(key, value)
     (prefix / "nginx.conf").write_text(config)
-    log = prefix / "nginx.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        _wait_listening(port, process, log)
+    command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
+    with _running(
+        command, prefix / "nginx.log", None, f"port {port}", lambda: _connects_to_port(port)
+    ) as process:
         yield port, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

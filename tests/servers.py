@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +16,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.test import Client
+from websockets.asyncio.client import ClientConnection, connect
+
+from hub.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,3 +99,29 @@ def daphne_servers(count: int, data_dir: Path, **env_overrides: str) -> Iterator
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def cookie_header(user: User) -> str:
+    """A Cookie header that signs a socket of another process in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def console_socket(port: int, cookie: str, query: str = "") -> connect:
+    """A console websocket to a real server on `port`, as a browser opens it (the
+    page's origin, the session cookie); await it or use it with `async with`."""
+    return connect(
+        f"ws://127.0.0.1:{port}/ws/console/{query}",
+        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+        additional_headers={"Cookie": cookie},
+        compression=None,
+    )
+
+
+async def next_of_type(ws: ClientConnection, event_type: str, timeout: float = 10) -> dict:
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame.get("type") == event_type:
+                return frame

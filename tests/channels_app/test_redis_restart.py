@@ -14,16 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from hub.actions import do_issue_api_token
 from tests.channels_app.test_two_processes import reply_over_http
 from tests.factories import make_personas
 from tests.inbox_fixtures import inbound, make_inbox
-from tests.servers import daphne_servers, free_port
+from tests.servers import console_socket, cookie_header, daphne_servers, free_port
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -95,12 +93,7 @@ class ResumingConsole:
 
     async def _connect(self) -> None:
         query = f"?since={self.since}" if self.since is not None else ""
-        self.ws = await connect(
-            f"ws://127.0.0.1:{self.port}/ws/console/{query}",
-            origin=f"http://127.0.0.1:{self.port}",
-            additional_headers={"Cookie": self.cookie},
-            compression=None,
-        )
+        self.ws = await console_socket(self.port, self.cookie, query)
         await self.ws.send(json.dumps({"action": "ping"}))
 
     async def until_message(self, text: str, timeout: float = 30) -> None:
@@ -131,9 +124,7 @@ def test_consoles_survive_a_redis_restart_and_miss_nothing(
     people = make_personas()
     conversation = inbound(make_inbox(people.support), "Hello from a customer").conversation
     token = do_issue_api_token(people.agent)
-    client = Client()
-    client.force_login(people.teammate)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = cookie_header(people.teammate)
     layer = {
         "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
         "EVENT_LOG_POLL_SECONDS": "0.5",

@@ -12,14 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from websockets.asyncio.client import connect
 
 from hub.actions import do_issue_api_token
 from tests.factories import Personas, make_personas
 from tests.inbox_fixtures import inbound, make_inbox
-from tests.servers import daphne_servers
+from tests.servers import console_socket, cookie_header, daphne_servers, next_of_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,32 +42,17 @@ def reply_over_http(port: int, conversation_id: int, token: str, text: str) -> d
         return json.loads(answer.read())
 
 
-async def next_of_type(ws: object, event_type: str, timeout: float = 10) -> dict:
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())  # type: ignore[attr-defined]
-            if frame.get("type") == event_type:
-                return frame
-
-
 def test_an_event_written_by_one_server_reaches_a_console_on_the_other(
     two_servers: tuple[int, int],
 ) -> None:
     people: Personas = make_personas()
     conversation = inbound(make_inbox(people.support), "Hello from a customer").conversation
     token = do_issue_api_token(people.agent)
-    client = Client()
-    client.force_login(people.teammate)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = cookie_header(people.teammate)
     writer_port, reader_port = two_servers
 
     async def scenario() -> dict:
-        async with connect(
-            f"ws://127.0.0.1:{reader_port}/ws/console/",
-            origin=f"http://127.0.0.1:{reader_port}",
-            additional_headers={"Cookie": cookie},
-            compression=None,
-        ) as ws:
+        async with console_socket(reader_port, cookie) as ws:
             await ws.send(json.dumps({"action": "ping"}))
             await next_of_type(ws, "pong")
             sent = await asyncio.to_thread(

@@ -16,12 +16,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
-from websockets.asyncio.client import connect
 
 from bench import procs
 from tests.factories import Personas
-from tests.servers import server_env
+from tests.servers import console_socket, cookie_header, next_of_type, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,23 +99,12 @@ def test_nginx_serves_pages_and_the_console_socket_from_daphne_on_a_unix_socket(
     nginx_port: int, people: Personas
 ) -> None:
     assert request(nginx_port, "GET", "/healthz").status == 200
-    client = Client()
-    client.force_login(people.agent)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = cookie_header(people.agent)
 
     async def ping_through_nginx() -> dict:
-        async with connect(
-            f"ws://127.0.0.1:{nginx_port}/ws/console/",
-            origin=f"http://127.0.0.1:{nginx_port}",
-            additional_headers={"Cookie": cookie},
-            compression=None,
-        ) as ws:
+        async with console_socket(nginx_port, cookie) as ws:
             await ws.send(json.dumps({"action": "ping"}))
-            async with asyncio.timeout(10):
-                while True:
-                    frame = json.loads(await ws.recv())
-                    if frame.get("type") == "pong":
-                        return frame
+            return await next_of_type(ws, "pong")
 
     assert asyncio.run(ping_through_nginx())["type"] == "pong"
 
