@@ -508,19 +508,16 @@ def close_left_sessions() -> None:
     servers are stopped and their consoles gone; left open, the sessions would go
     stale during the next row and its server would sweep them (each an agent going
     offline, announced, and the team queues checked) in the middle of its
-    measurement: 2,000 after the capacity row."""
+    measurement: 2,000 after the capacity row. The same sweep, with no heartbeat
+    left to wait for."""
     from datetime import timedelta
 
-    from inbox.models import ConsoleSession
-    from inbox.presence import close_console_session
+    from inbox.presence import sweep_stale_sessions
 
-    left = list(ConsoleSession.objects.values_list("id", flat=True))
-    for n, session_id in enumerate(left, 1):
-        close_console_session(session_id, timeout=timedelta(0))
-        if n % 100 == 0 or n == len(left):
-            progress(f"closing the console sessions the socket rows left: {n:,}/{len(left):,}")
-    if left:
-        progress_done()
+    progress("closing the console sessions the socket rows left")
+    closed = sweep_stale_sessions(timeout=timedelta(0))
+    progress(f"closing the console sessions the socket rows left: {closed:,} closed")
+    progress_done()
 
 
 def run_screen_pop(args: argparse.Namespace) -> screen_pop.ScreenPopResult:
