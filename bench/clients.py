@@ -32,11 +32,14 @@ class CollectorPauses:
     stamps every frame arriving meanwhile late and so lands on whichever server's
     message or call is being timed. `settle()` collects now and freezes what is left
     out of later collections (as the hub's Daphne process does after start-up); call
-    it after each setup, before measuring. The longest pause since then is reported,
-    so a run shows whether its client stayed out of its own figures."""
+    it after each setup, before measuring, and `measured(window)` after, which keeps
+    the longest pause of each kind of window (the fan-out rows, the capacity steps,
+    the screen pop's calls), so a run shows whether its client stayed out of its own
+    figures."""
 
     def __init__(self) -> None:
         self.longest_ms = 0.0
+        self.longest_by_window: dict[str, float] = {}
         self._started = 0.0
         gc.callbacks.append(self._timed)
 
@@ -50,6 +53,11 @@ class CollectorPauses:
         gc.collect()
         gc.freeze()
         self.longest_ms = 0.0
+
+    def measured(self, window: str) -> None:
+        self.longest_by_window[window] = max(
+            self.longest_by_window.get(window, 0.0), self.longest_ms
+        )
 
 
 collector = CollectorPauses()

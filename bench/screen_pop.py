@@ -94,7 +94,6 @@ class ScreenPopResult:
     sql_ms: list[float] = field(default_factory=list)
     missing: int = 0
     server_cpu_s: float = 0.0  # the Daphne process's CPU time over all calls
-    client_gc_ms: float = 0.0  # the benchmark process's longest collector pause meanwhile
 
 
 def _post_call(port: int, sid: str, caller: str) -> float:
@@ -171,7 +170,7 @@ async def measure_pops(port: int, cookie: str, result: ScreenPopResult, calls: i
                     f"screen pop: call {i + 1}/{calls}, median of the last 25 "
                     f"{recent[len(recent) // 2]:.1f} ms"
                 )
-        result.client_gc_ms = collector.longest_ms
+        collector.measured("screen pop")
         progress_done()
 
 
