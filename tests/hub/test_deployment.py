@@ -13,6 +13,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from django.conf import settings
@@ -49,6 +50,12 @@ def nginx_port() -> Iterator[int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class Answer(NamedTuple):
+    status: int
+    set_cookie: str
+    text: str
+
+
 def request(
     port: int,
     method: str,
@@ -57,7 +64,7 @@ def request(
     source: str = "127.0.0.1",
     body: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-) -> http.client.HTTPResponse:
+) -> Answer:
     """One request to nginx from the given loopback address (Linux answers on all of
     127.0.0.0/8), read to the end."""
     connection = http.client.HTTPConnection(
@@ -69,17 +76,19 @@ def request(
         all_headers["Content-Type"] = "application/x-www-form-urlencoded"
     connection.request(method, path, body=encoded, headers=all_headers)
     response = connection.getresponse()
-    response.text = response.read().decode()  # type: ignore[attr-defined]
+    answer = Answer(
+        response.status, response.getheader("Set-Cookie") or "", response.read().decode()
+    )
     connection.close()
-    return response
+    return answer
 
 
 def sign_in(port: int, email: str, password: str, *, source: str, forged_for: str = "") -> int:
     """Signs in through nginx as a browser would (the form's CSRF token and cookie
     first); returns the status of the POST (302 when signed in)."""
     page = request(port, "GET", "/accounts/login/", source=source)
-    cookie = re.search(r"csrftoken=([^;]+)", page.getheader("Set-Cookie") or "")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)  # type: ignore[attr-defined]
+    cookie = re.search(r"csrftoken=([^;]+)", page.set_cookie)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     assert cookie and token, "the login page gives a CSRF cookie and token"
     headers = {"Cookie": f"csrftoken={cookie.group(1)}"}
     if forged_for:
