@@ -102,6 +102,10 @@ FILE_UPLOAD_TEMP_DIR = HUB_DATA_DIR / "tmp"
 # Index writes happen on a background thread after commit, so that no request or
 # socket waits for the search index; 0 writes them in the committing thread.
 SEARCH_INDEX_IN_BACKGROUND = env_bool("SEARCH_INDEX_IN_BACKGROUND", True)
+# 1: this process only queues its index writes and `manage.py index_worker`, a
+# process of its own, writes them (the multi-process deployment: an index write then
+# never shares a web process's interpreter lock with a request).
+SEARCH_INDEX_WORKER = env_bool("SEARCH_INDEX_WORKER", False)
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 
 # Without Redis the channel layer reaches only this process; events written by other

@@ -221,3 +221,16 @@ class SearchIndexState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend} v{self.schema_version}"
+
+
+class IndexJob(models.Model):
+    """A row whose index entry is to be written (or removed): queued in the same
+    transaction as the write itself, so a change that committed is indexed even when
+    the process that made it stops before its index write (see
+    kb_documents.search.indexing). Done jobs are deleted."""
+
+    kind = models.CharField(max_length=20)
+    object_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}"

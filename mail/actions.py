@@ -29,6 +29,7 @@ from inbox.attachments import AttachmentInput, do_add_attachments
 from inbox.delivery import mark_message_status
 from inbox.events import PendingEvent, record_events
 from inbox.models import Channel, Conversation, Direction, Inbox, Message, MessageStatus
+from kb_documents.search.indexing import queued_together
 from mail import parsing
 from mail.models import FolderCheckpoint, Mailbox, MailMessage, OutboxItem, OutboxState
 
@@ -188,7 +189,9 @@ class _BatchWrites:
         receipts = [entry for entry in self.entries if isinstance(entry, PendingReceipt)]
         if not receipts:
             return
-        receipt_events = iter(write_receipts(receipts))
+        # The rows' post_save queues their index jobs: all of the batch's in one INSERT.
+        with queued_together():
+            receipt_events = iter(write_receipts(receipts))
         self.entries = [
             next(receipt_events) if isinstance(entry, PendingReceipt) else entry
             for entry in self.entries

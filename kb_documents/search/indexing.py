@@ -1,14 +1,16 @@
 """What goes into the index, and keeping the index in step with the database.
 
-Every write schedules `reindex(kind, id)` with transaction.on_commit: after the
-commit, the row is read again and indexed (or removed, when it is gone). A failed
-index write is logged and never fails the write that caused it; `rebuild_index`
-repairs anything missed.
+Every write queues its rows in its own transaction (`index_on_commit`, an IndexJob
+row each); after the commit, the queue's rows are read again and indexed (or
+removed, when they are gone) by a background thread of the committing process or by
+`manage.py index_worker`. A failed index write is logged and never fails the write
+that caused it; `rebuild_index` repairs anything missed.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -16,12 +18,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import (
+    DatabaseError,
+    close_old_connections,
+    connection,
+    connections,
+    transaction,
+)
 
 from hub.requests_in_flight import requests_in_flight
 from inbox.models import ConversationNote, Message
 from inbox.visibility import partners_by_conversation
-from kb_documents.models import Document, Note
+from kb_documents.models import Document, IndexJob, Note
 from kb_documents.search.backends import get_backend
 from kb_documents.search.backends.base import IndexItem, Progress, SearchBackend
 from kb_documents.visibility import conversation_note_terms, message_terms, shared_item_terms
@@ -209,79 +217,171 @@ def current_backend() -> SearchBackend:
 
 
 def reindex(kind: str, object_ids: list[int]) -> None:
+    """Write these rows' index entries, and remove those of rows that are gone. A
+    failure is logged and never fails the write that caused it (the write is
+    committed; `rebuild_index` repairs the index)."""
     try:
-        backend = current_backend()
-        items, gone = items_for(kind, object_ids)
-        backend.index(items)
-        backend.delete([f"{kind}:{object_id}" for object_id in gone])
-    except Exception:  # the write is committed; the index catches up on rebuild_index
+        _write_entries(kind, object_ids)
+    except Exception:
         logger.exception("could not update the search index for %s %s", kind, object_ids)
 
 
-_pending = threading.local()
-
-
-def _pending_ids() -> dict[str, set[int]]:
-    if not hasattr(_pending, "ids"):
-        _pending.ids = {}
-    return _pending.ids
+def _write_entries(kind: str, object_ids: list[int]) -> None:
+    backend = current_backend()
+    items, gone = items_for(kind, object_ids)
+    backend.index(items)
+    backend.delete([f"{kind}:{object_id}" for object_id in gone])
 
 
 def index_on_commit(kind: str, *object_ids: int) -> None:
     """Index these rows (or drop them from the index) once the transaction commits.
 
-    Rows touched by one transaction are indexed together, in one index write: the
-    first callback to run takes them all, the others find nothing left. An id left
-    over from a rolled-back transaction is indexed with the next commit, which is
-    harmless: reindex() reads what the database holds.
-    """
+    The job is queued in the transaction itself (an IndexJob row each), so it commits
+    or rolls back with the write, and a committed change is indexed even if its
+    process stops before the index write. Who writes the queue after the commit is
+    the deployment's choice: this process's background indexer (the default), the
+    committing thread (SEARCH_INDEX_IN_BACKGROUND=0), or `manage.py index_worker` in
+    a process of its own (SEARCH_INDEX_WORKER=1; the web processes then only queue)."""
     ids = {pk for pk in object_ids if pk}
-    if ids:
-        _pending_ids().setdefault(kind, set()).update(ids)
-        transaction.on_commit(flush_pending)
+    if not ids:
+        return
+    gathering = getattr(_gathered, "jobs", None)
+    if gathering is not None:
+        gathering.setdefault(kind, set()).update(ids)
+        return
+    _queue({kind: ids})
 
 
-def flush_pending() -> None:
-    pending = _pending_ids()
-    batch: dict[str, set[int]] = {}
-    while pending:
-        kind, ids = pending.popitem()
-        batch.setdefault(kind, set()).update(ids)
-    if not batch:
+_gathered = threading.local()
+
+
+@contextlib.contextmanager
+def queued_together() -> Iterator[None]:
+    """The index jobs of the rows written inside are queued in one INSERT when it
+    exits (a batch of mail, saved row by row for the signals, is one statement)."""
+    if getattr(_gathered, "jobs", None) is not None:
+        yield
+        return
+    _gathered.jobs = {}
+    try:
+        yield
+        jobs = _gathered.jobs
+    finally:
+        _gathered.jobs = None
+    if jobs:
+        _queue(jobs)
+
+
+def _queue(jobs: dict[str, set[int]]) -> None:
+    IndexJob.objects.bulk_create(
+        IndexJob(kind=kind, object_id=pk) for kind, ids in jobs.items() for pk in sorted(ids)
+    )
+    if settings.SEARCH_INDEX_WORKER:
         return
     if settings.SEARCH_INDEX_IN_BACKGROUND:
-        background.put(batch)
+        transaction.on_commit(background.wake)
     else:
-        for kind, ids in batch.items():
-            reindex(kind, sorted(ids))
+        transaction.on_commit(write_all_queued)
+
+
+def write_queued(limit: int) -> int:
+    """Write the oldest `limit` queued jobs to the index and delete them; returns how
+    many there were (0: the queue is empty).
+
+    Where the database has row locks (PostgreSQL), the jobs are claimed with
+    SKIP LOCKED in one transaction with their index write and their deletion: two
+    writers (processes, threads) never take the same job, and a writer that dies
+    leaves its jobs queued. SQLite has neither row locks nor more than one writer at
+    a time: there the jobs are read, written and then deleted, so that its write lock
+    is not held over an index write; two writers may then write the same entry twice,
+    which changes nothing."""
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            jobs = list(
+                IndexJob.objects.select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", "kind", "object_id")[:limit]
+            )
+            _write_jobs(jobs, savepoints=True)
+        return len(jobs)
+    jobs = list(IndexJob.objects.order_by("pk").values_list("pk", "kind", "object_id")[:limit])
+    _write_jobs(jobs, savepoints=False)
+    return len(jobs)
+
+
+def write_all_queued() -> int:
+    """Write the whole queue: the committing thread's mode, and `index_worker --once`."""
+    total = 0
+    while done := write_queued(WORKER_BATCH):
+        total += done
+    return total
+
+
+def _write_jobs(jobs: list[tuple[int, str, int]], *, savepoints: bool) -> None:
+    by_kind: dict[str, set[int]] = {}
+    for _pk, kind, object_id in jobs:
+        by_kind.setdefault(kind, set()).add(object_id)
+    for kind, ids in by_kind.items():
+        # In the claiming transaction, a failed statement would abort it, and with
+        # it the deletion of every other kind's jobs: each kind gets a savepoint.
+        try:
+            with transaction.atomic() if savepoints else contextlib.nullcontext():
+                _write_entries(kind, sorted(ids))
+        except Exception:
+            logger.exception("could not update the search index for %s %s", kind, sorted(ids))
+    if jobs:
+        IndexJob.objects.filter(pk__in=[pk for pk, _kind, _id in jobs]).delete()
 
 
 BATCH_DELAY_SECONDS = 0.5
-# Ids written per index statement; and how long one batch may wait in all for
-# moments without requests in flight before it writes regardless.
+# Jobs written per index statement by a web process's background indexer; and how
+# long one batch may wait in all for moments without requests in flight before it
+# writes regardless.
 CHUNK = 10
 GIVE_WAY_SECONDS = 2.0
+# Jobs per index write in the index worker, which shares no process with requests.
+WORKER_BATCH = 100
+
+
+# How often an idle index worker looks at the queue: a change is searchable about
+# as soon as with a web process's own indexer (BATCH_DELAY_SECONDS).
+IDLE_POLL_SECONDS = 0.5
+
+
+def run_index_worker(stop: threading.Event) -> None:
+    """`manage.py index_worker`: writes the queue until `stop` is set, looking again
+    every IDLE_POLL_SECONDS while it is empty. While the database is away, the jobs
+    stay queued and the worker tries again."""
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            done = write_queued(WORKER_BATCH)
+        except DatabaseError:
+            logger.exception("could not read the search index queue")
+            done = 0
+        if done < WORKER_BATCH:
+            stop.wait(IDLE_POLL_SECONDS)
+    close_old_connections()
 
 
 class BackgroundIndexer:
-    """One thread per process that writes to the index, so that a message's sender
+    """One thread per process that writes the index queue, so that a message's sender
     (a chat socket, a webhook, an API call) never waits for the index: the commit
-    hands ids over and returns. Ids that arrive while a batch is written are merged
-    into the next one (one index commit for many writes). Ids still queued when the
-    process exits are written by an atexit hook; ids lost to a crash are restored by
-    rebuild_index."""
+    wakes the thread and returns. Commits that arrive while the thread writes are
+    taken in the same pass (one index commit for many writes). What is still queued
+    when the process exits is written by an atexit hook; what a crash leaves queued,
+    the next pass of any process writes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[str, set[int]] = {}
+        self._woken = False
         self._wake = threading.Condition(self._lock)
         self._busy = False
         self._thread: threading.Thread | None = None
 
-    def put(self, batch: dict[str, set[int]]) -> None:
+    def wake(self) -> None:
         with self._lock:
-            for kind, ids in batch.items():
-                self._pending.setdefault(kind, set()).update(ids)
+            self._woken = True
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="search-indexer", daemon=True
@@ -289,49 +389,45 @@ class BackgroundIndexer:
                 self._thread.start()
             self._wake.notify_all()
 
-    def _take(self) -> dict[str, set[int]]:
+    def _take(self) -> None:
         with self._lock:
-            while not self._pending:
+            while not self._woken:
                 self._busy = False
                 self._wake.notify_all()
                 self._wake.wait()
-            batch, self._pending = self._pending, {}
+            self._woken = False
             self._busy = True
-            return batch
 
     def _run(self) -> None:
         while True:
-            batch = self._take()
+            self._take()
             # Let a burst (a chat flood, an import, a bulk share) gather into one
             # index commit, and leave the CPU to the writers meanwhile.
             time.sleep(BATCH_DELAY_SECONDS)
-            with self._lock:
-                for kind, ids in self._pending.items():
-                    batch.setdefault(kind, set()).update(ids)
-                self._pending = {}
             try:
-                self._write(batch)
+                self._write()
+            except Exception:  # the database is away: the jobs stay queued
+                logger.exception("could not read the search index queue")
             finally:
                 # This thread's own database connections only.
                 connections.close_all()
 
-    def _write(self, batch: dict[str, set[int]]) -> None:
-        """The batch in chunks, each started when no request of this process is in
+    def _write(self) -> None:
+        """The queue in chunks, each started when no request of this process is in
         flight (hub.requests_in_flight): a webhook that arrives meanwhile shares the
-        interpreter lock with one chunk at most. The waiting has a budget per batch,
+        interpreter lock with one chunk at most. The waiting has a budget per pass,
         so that under a steady stream of requests the index still keeps up."""
         budget = GIVE_WAY_SECONDS
-        for kind, ids in batch.items():
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), CHUNK):
-                if budget > 0:
-                    budget -= requests_in_flight.wait_for_quiet(budget)
-                reindex(kind, ordered[start : start + CHUNK])
+        while True:
+            if budget > 0:
+                budget -= requests_in_flight.wait_for_quiet(budget)
+            if write_queued(CHUNK) < CHUNK:
+                return
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait until everything queued is written (tests, process exit)."""
+        """Wait until everything this process queued is written (tests, process exit)."""
         with self._lock:
-            return self._wake.wait_for(lambda: not self._pending and not self._busy, timeout)
+            return self._wake.wait_for(lambda: not self._woken and not self._busy, timeout)
 
 
 background = BackgroundIndexer()
