@@ -122,6 +122,20 @@ def daphne_behind_nginx(
 
 
 @contextmanager
+def index_worker(log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`manage.py index_worker`, the deployment's search index writer (docs/deployment.md):
+    the web processes only queue their index jobs (SEARCH_INDEX_WORKER=1)."""
+    command = ["nice", "-n", "10", sys.executable, "manage.py", "index_worker"]
+
+    def says_running() -> None:
+        if b"index_worker: running" not in log.read_bytes():
+            raise OSError("not running yet")
+
+    with _running(command, log, env, "index_worker", says_running) as process:
+        yield process
+
+
+@contextmanager
 def profiled(pid: int, output: Path | None) -> Iterator[None]:
     """Samples the process with py-spy (collapsed stacks in `output`) while inside."""
     if output is None:

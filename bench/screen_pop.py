@@ -94,6 +94,7 @@ class ScreenPopResult:
     sql_ms: list[float] = field(default_factory=list)
     missing: int = 0
     server_cpu_s: float = 0.0  # the Daphne process's CPU time over all calls
+    indexer_cpu_s: float = 0.0  # the index worker's, over the same calls
 
 
 def _post_call(port: int, sid: str, caller: str) -> float:
