@@ -18,13 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import (
-    DatabaseError,
-    close_old_connections,
-    connection,
-    connections,
-    transaction,
-)
+from django.db import connection, connections, transaction
 
 from hub.requests_in_flight import requests_in_flight
 from inbox.models import ConversationNote, Message
@@ -341,27 +335,6 @@ CHUNK = 10
 GIVE_WAY_SECONDS = 2.0
 # Jobs per index write in the index worker, which shares no process with requests.
 WORKER_BATCH = 100
-
-
-# How often an idle index worker looks at the queue: a change is searchable about
-# as soon as with a web process's own indexer (BATCH_DELAY_SECONDS).
-IDLE_POLL_SECONDS = 0.5
-
-
-def run_index_worker(stop: threading.Event) -> None:
-    """`manage.py index_worker`: writes the queue until `stop` is set, looking again
-    every IDLE_POLL_SECONDS while it is empty. While the database is away, the jobs
-    stay queued and the worker tries again."""
-    while not stop.is_set():
-        close_old_connections()
-        try:
-            done = write_queued(WORKER_BATCH)
-        except DatabaseError:
-            logger.exception("could not read the search index queue")
-            done = 0
-        if done < WORKER_BATCH:
-            stop.wait(IDLE_POLL_SECONDS)
-    close_old_connections()
 
 
 class BackgroundIndexer:

@@ -1,34 +1,21 @@
 """manage.py index_worker: writes the search index queue of every process, for a
-deployment whose web processes only queue (SEARCH_INDEX_WORKER=1)."""
+deployment whose web processes only queue (SEARCH_INDEX_WORKER=1). Several may run
+at once: each claims its jobs (kb_documents.search.indexing.write_queued)."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandParser
-
+from hub.workers import Counts, PollingWorkerCommand
 from kb_documents.search import indexing
 
 
-class Command(BaseCommand):
+class Command(PollingWorkerCommand):
     help = "Write the queued search index updates (SEARCH_INDEX_WORKER=1 deployments)."
+    # A change is searchable about as soon as with a web process's own indexer
+    # (indexing.BATCH_DELAY_SECONDS).
+    default_interval = indexing.BATCH_DELAY_SECONDS
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="write what is queued, then exit")
+    def run_pass(self) -> Counts:
+        return {"written": indexing.write_all_queued()}
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if options["once"]:
-            self.stdout.write(f"index_worker: {indexing.write_all_queued()} updates written")
-            return
-        stop = threading.Event()
-
-        def on_signal(signum: int, frame: object) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        self.stdout.write("index_worker: running (Ctrl-C stops)")
-        self.stdout.flush()
-        indexing.run_index_worker(stop)
+    def summary(self, counts: Counts) -> str:
+        return f"index_worker: {counts['written']} updates written"
