@@ -1,6 +1,7 @@
 """The shape every background worker command shares (sms_outbox, slack_worker,
-webhook_worker, sla_watch, analytics_figures, index_worker): `--once` for one pass and a summary,
-otherwise passes forever, pausing only when a pass found nothing to do.
+webhook_worker, sla_watch, analytics_figures, index_worker): `--once` for one pass
+and a summary, otherwise passes forever, pausing only when a pass found nothing to
+do.
 
 A pass that fails (the database restarting, a network hiccup) is logged and the
 worker goes on: every worker's work is claimed with conditional updates and taken
