@@ -210,17 +210,8 @@ def current_backend() -> SearchBackend:
     return backend
 
 
-def reindex(kind: str, object_ids: list[int]) -> None:
-    """Write these rows' index entries, and remove those of rows that are gone. A
-    failure is logged and never fails the write that caused it (the write is
-    committed; `rebuild_index` repairs the index)."""
-    try:
-        _write_entries(kind, object_ids)
-    except Exception:
-        logger.exception("could not update the search index for %s %s", kind, object_ids)
-
-
 def _write_entries(kind: str, object_ids: list[int]) -> None:
+    """Write these rows' index entries, and remove those of rows that are gone."""
     backend = current_backend()
     items, gone = items_for(kind, object_ids)
     backend.index(items)
