@@ -8,6 +8,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -231,6 +232,9 @@ class IndexJob(models.Model):
 
     kind = models.CharField(max_length=20)
     object_id = models.BigIntegerField()
+    # How far the index lags its writes (/healthz): a queue that only grows means
+    # that no process writes it (SEARCH_INDEX_WORKER=1 and no index worker running).
+    queued_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}"

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
 
 from hub.requests_in_flight import requests_in_flight
 from inbox.models import ConversationNote, Message
@@ -300,6 +302,18 @@ def write_all_queued() -> int:
     while done := write_queued(WORKER_BATCH):
         total += done
     return total
+
+
+def queue_state() -> dict[str, Any]:
+    """The index updates not yet written, and the age of the oldest in seconds."""
+    state = IndexJob.objects.aggregate(queued=Count("pk"), oldest=Min("queued_at"))
+    oldest = state["oldest"]
+    return {
+        "queued_updates": state["queued"],
+        "oldest_queued_seconds": (
+            round((timezone.now() - oldest).total_seconds(), 1) if oldest else None
+        ),
+    }
 
 
 def _write_jobs(jobs: list[tuple[int, str, int]], *, savepoints: bool) -> None:

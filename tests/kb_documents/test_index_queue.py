@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test import Client
 
 from kb_documents.actions import do_add_note, do_delete_note
 from kb_documents.models import IndexJob
@@ -158,3 +159,24 @@ def test_a_failed_index_write_is_logged_and_the_other_jobs_are_written(
     assert titles(people.agent, "anchor") == ["Written"]
     assert queued() == []
     assert "could not update the search index for message" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_tells_how_far_the_index_lags(search_backend, people, settings) -> None:
+    """With SEARCH_INDEX_WORKER=1 and no index worker running, the queue only grows:
+    /healthz shows it (and stays 200: the hub works without a current index)."""
+    settings.SEARCH_INDEX_WORKER = True
+    assert titles(people.agent, "bilge") == []
+    do_add_note("Lagging\nbilge pump", by=people.agent)
+    do_add_note("Lagging too\nbilge alarm", by=people.agent)
+
+    answer = Client().get("/healthz")
+    assert answer.status_code == 200
+    search_health = answer.json()["search"]
+    assert search_health["queued_updates"] == 2
+    assert search_health["oldest_queued_seconds"] >= 0
+
+    call_command("index_worker", "--once")
+    search_health = Client().get("/healthz").json()["search"]
+    assert search_health["queued_updates"] == 0
+    assert search_health["oldest_queued_seconds"] is None
