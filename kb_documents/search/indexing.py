@@ -297,7 +297,8 @@ def write_queued(limit: int) -> int:
 
 
 def write_all_queued() -> int:
-    """Write the whole queue: the committing thread's mode, and `index_worker --once`."""
+    """Write the whole queue, in batches: after a commit when the committing thread
+    indexes (SEARCH_INDEX_IN_BACKGROUND=0), and in each pass of `index_worker`."""
     total = 0
     while done := write_queued(WORKER_BATCH):
         total += done
