@@ -20,10 +20,12 @@ more characters is a phrase of bigrams), and each character is also a unigram st
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -67,13 +69,31 @@ def is_cjk(char: str) -> bool:
 
 def fold(text: str) -> str:
     """Lower-case without accents: "Søknad" and "soknad", "Łódź" and "lodz" are one word."""
+    if text.isascii():
+        # The same result, 20 times sooner: ASCII has no accents or special letters,
+        # and its case folding is lower-casing. Most words and stems are ASCII.
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL_FOLDS))
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
-@cache
-def _stemmer(language: str) -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer(language)
+class _ThreadStemmers(threading.local):
+    def __init__(self) -> None:
+        self.by_language: dict[str, Any] = {}
+
+
+_thread_stemmers = _ThreadStemmers()
+
+
+def _stemmer(language: str) -> Any:
+    """This thread's stemmer for `language`. A Snowball stemmer keeps the word it is
+    stemming in the object (the C ones of PyStemmer, which snowballstemmer hands out
+    when it is installed, as the pure-Python ones), so one stemmer shared by threads
+    (the web process stems in several) could give one thread's word another's stem."""
+    stemmer = _thread_stemmers.by_language.get(language)
+    if stemmer is None:
+        stemmer = _thread_stemmers.by_language[language] = snowballstemmer.stemmer(language)
+    return stemmer
 
 
 @dataclass
@@ -91,8 +111,8 @@ def stems_of(word: str, languages: Sequence[str]) -> tuple[str, ...]:
     return _stems(word.casefold(), tuple(languages))
 
 
-# Snowball in pure Python costs tens of microseconds a word and language, and words
-# repeat: the cache makes analysis several times faster on real text.
+# Words repeat: the cache spares the stemmers (about 1 µs a word and language in C,
+# 7-23 µs in pure Python, where PyStemmer is missing) and the folding.
 @lru_cache(maxsize=200_000)
 def _stems(lowered: str, languages: tuple[str, ...]) -> tuple[str, ...]:
     form = fold(lowered)
