@@ -88,13 +88,9 @@ def test_the_c_stemmers_give_the_pure_python_stems() -> None:
     words = real_vocabulary()
     assert len(words) > 2_500  # the catalogs were read
     for language in DEFAULT_LANGUAGES:
-        c_stemmer, python_stemmer = _stemmer(language), PURE_PYTHON[language]()
-        differing = [
-            (word, c_stem, python_stemmer.stemWord(word))
-            for word, c_stem in zip(words, c_stemmer.stemWords(words), strict=True)
-            if c_stem != python_stemmer.stemWord(word)
-        ]
-        assert differing == [], language
+        python_stemmer = PURE_PYTHON[language]()
+        python_stems = [python_stemmer.stemWord(word) for word in words]
+        assert _stemmer(language).stemWords(words) == python_stems, language
     # And the stems do something: an inflected Norwegian word meets its plain form.
     assert "faktura" in stems_of("fakturaene", DEFAULT_LANGUAGES)
 
