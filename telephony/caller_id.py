@@ -134,9 +134,10 @@ def _with_related_rows(e164: str) -> list[Contact]:
     for contact in contacts:
         account = _json(contact._account_row)
         contact.account = _from_row(Account, account, alias) if account else None
-        for name, model, _link in _RELATED:
+        for name, model, link in _RELATED:
             rows = _json(getattr(contact, f"_{name}_rows")) or []
-            _prefetched(contact, name, [_from_row(model, row, alias) for row in rows])
+            objects = [_from_row(model, row, alias) for row in rows]
+            _prefetched(contact, name, model, link, objects, alias)
     return contacts
 
 
@@ -155,8 +156,16 @@ def _from_row(model: type[Model], row: dict[str, Any], alias: str) -> Model:
     )
 
 
-def _prefetched(contact: Contact, name: str, objects: list[Model]) -> None:
-    related = getattr(contact, name).get_queryset()
+def _prefetched(
+    contact: Contact, name: str, model: type[Model], link: str, objects: list[Model], alias: str
+) -> None:
+    """`objects` as `contact.<name>.all()` gives them, and as prefetch_related leaves
+    them. The cached query names the contact by its id where the related manager's
+    names the instance: contact -> cache -> query -> contact would be a reference
+    cycle, about 40 objects a call that only the collector's full passes free (see
+    hub.asgi_handler). A query made from it (`contact.phones.filter(...)`) is still
+    the contact's."""
+    related = model._default_manager.db_manager(alias).filter(**{link: contact.pk})
     related._result_cache = objects
     related._prefetch_done = True
     if not hasattr(contact, "_prefetched_objects_cache"):

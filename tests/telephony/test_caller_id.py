@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from django.db import connection
 
@@ -95,3 +98,28 @@ def test_the_pop_reads_a_caller_with_phones_emails_and_tags_as_the_prefetch_woul
         shown = (list(caller.phones.all()), list(caller.emails.all()), list(caller.tags.all()))
     assert [p.e164 for p in shown[0]] == ["+14155550177", "+14155550100"]
     assert profile_for(caller) == expected
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement read is PostgreSQL's"
+)
+def test_a_caller_read_in_one_statement_is_freed_without_the_garbage_collector() -> None:
+    """The caller's phones, e-mails and tags stay the caller's (a query made from them
+    is still its), but nothing points back from them to the caller: a reference
+    cycle per call would be left for the full collections that stop the server."""
+    contact = do_create_contact("Cycle Free", phones=[PhoneInput("+14155550188")])
+    contact.tags.set([Tag.objects.create(name="vip")])
+    do_create_contact("Someone Else", phones=[PhoneInput("+14155550189")])
+    gc.collect()
+    gc.disable()
+    try:
+        caller = identify_caller("+14155550188", for_screen_pop=True).contact
+        assert caller is not None
+        assert [p.e164 for p in caller.phones.all()] == ["+14155550188"]
+        assert [p.e164 for p in caller.phones.filter(e164__startswith="+1")] == ["+14155550188"]
+        assert [t.name for t in caller.tags.all()] == ["vip"]
+        freed = weakref.ref(caller)
+        del caller
+        assert freed() is None
+    finally:
+        gc.enable()
