@@ -28,6 +28,8 @@ from django.http import HttpRequest, HttpResponseBase
 # The requests `handle` made (one, or none for a request that never started), so that
 # it can take them apart when it is done with them.
 _requests_made: ContextVar[list[HttpRequest]] = ContextVar("requests_made")
+# Set on a request once its view has returned (see `_answer`).
+ANSWERED = "_hub_answered"
 
 
 class OneHopASGIHandler(ASGIHandler):
@@ -41,7 +43,10 @@ class OneHopASGIHandler(ASGIHandler):
             for request in made:
                 # Sessions, messages and the lazy `request.user` each point back at
                 # the request: reference cycles, freed only by a full collection.
-                request.__dict__.clear()
+                # Not a request whose client left before the answer: its view may
+                # still be running in its thread, and finishes with it intact.
+                if request.__dict__.get(ANSWERED):
+                    request.__dict__.clear()
             # The tasks `handle` started hold copies of this context, with the list.
             made.clear()
 
@@ -57,7 +62,15 @@ class OneHopASGIHandler(ASGIHandler):
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         # thread_sensitive: the request's own thread (hub.request_threads), where its
         # database connection lives, as Django's own hops use.
-        response: Any = await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        response: Any = await sync_to_async(self._answer, thread_sensitive=True)(request)
+        return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponseBase:
+        """The chain and the view, in the request's thread; then the request is marked
+        answered (a request cancelled while the view runs is not, when `handle`
+        ends)."""
+        response = self.get_response(request)
+        request.__dict__[ANSWERED] = True
         return response
 
     async def listen_for_disconnect(self, receive: Any) -> None:

@@ -3,7 +3,9 @@ middleware chain as Django's does, with the chain and the view in one thread hop
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import threading
 import weakref
 from typing import Any
 
@@ -13,16 +15,13 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.handlers.asgi import ASGIHandler
 
 from hub.asgi_handler import OneHopASGIHandler
+from hub.request_threads import ReusedRequestThreads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def serve(
-    method: str, path: str, body: bytes = b"", headers: Any = (), *, disconnect: bool = False
-) -> dict[str, Any]:
-    """One request; `disconnect`: then the client is gone, as Daphne tells the
-    application once it has sent the response."""
-    scope = {
+def http_scope(method: str, path: str, headers: Any = ()) -> dict[str, Any]:
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -35,6 +34,14 @@ async def serve(
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
+
+
+async def serve(
+    method: str, path: str, body: bytes = b"", headers: Any = (), *, disconnect: bool = False
+) -> dict[str, Any]:
+    """One request; `disconnect`: then the client is gone, as Daphne tells the
+    application once it has sent the response."""
+    scope = http_scope(method, path, headers)
     communicator = ApplicationCommunicator(OneHopASGIHandler(), scope)
     await communicator.send_input({"type": "http.request", "body": body})
     start = await communicator.receive_output(10)
@@ -120,3 +127,40 @@ async def test_a_served_request_is_freed_without_the_garbage_collector(
         assert made[-2]() is None
     finally:
         gc.enable()
+
+
+async def test_a_view_still_running_when_its_client_leaves_keeps_its_request() -> None:
+    """The client is gone before the answer: `handle` stops waiting for the view, but
+    the view's thread runs on (Python cannot stop it) and must still find its request
+    whole, so an action the user started completes."""
+    handler = OneHopASGIHandler()
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+    get_response = handler.get_response
+
+    def slow(request: Any) -> Any:
+        """The chain and the view, held up until the client has left."""
+        started.set()
+        release.wait(10)
+        try:
+            response = get_response(request)
+            seen["status"], seen["signed in"] = response.status_code, request.user.is_authenticated
+            return response
+        except Exception as error:  # what the test reports
+            seen["error"] = repr(error)
+            raise
+        finally:
+            finished.set()
+
+    handler.get_response = slow  # type: ignore[method-assign]
+    # As hub/asgi.py serves it: the request's thread from the pool.
+    communicator = ApplicationCommunicator(
+        ReusedRequestThreads(handler), http_scope("GET", "/healthz")
+    )
+    await communicator.send_input({"type": "http.request", "body": b""})
+    assert await asyncio.to_thread(started.wait, 5)
+    await communicator.send_input({"type": "http.disconnect"})
+    await communicator.wait(10)  # `handle` has given up on the view
+    release.set()
+    assert await asyncio.to_thread(finished.wait, 10)
+    assert seen == {"status": 200, "signed in": False}
