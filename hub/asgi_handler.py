@@ -18,42 +18,36 @@ the same code either way; what changes is only where the hops are. An async view
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
 
-# The requests `handle` made (one, or none for a request that never started), so that
-# it can take them apart when it is done with them.
-_requests_made: ContextVar[list[HttpRequest]] = ContextVar("requests_made")
+# Where `create_request` leaves the request for `handle`: a key of the request's ASGI
+# scope (the request holds the scope too; `handle` takes the key out).
+REQUEST_KEY = "hub.request"
 # Set on a request once its view has returned (see `_answer`).
 ANSWERED = "_hub_answered"
 
 
 class OneHopASGIHandler(ASGIHandler):
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        made: list[HttpRequest] = []
-        token = _requests_made.set(made)
         try:
             await super().handle(scope, receive, send)
         finally:
-            _requests_made.reset(token)
-            for request in made:
-                # Sessions, messages and the lazy `request.user` each point back at
-                # the request: reference cycles, freed only by a full collection.
-                # Not a request whose client left before the answer: its view may
-                # still be running in its thread, and finishes with it intact.
-                if request.__dict__.get(ANSWERED):
-                    request.__dict__.clear()
-            # The tasks `handle` started hold copies of this context, with the list.
-            made.clear()
+            request = scope.pop(REQUEST_KEY, None)
+            # Sessions, messages and the lazy `request.user` each point back at the
+            # request: reference cycles, freed only by a full collection. Not a
+            # request whose client left before the answer: its view may still be
+            # running in its thread, and finishes with its request intact.
+            if request is not None and request.__dict__.get(ANSWERED):
+                request.__dict__.clear()
 
     def create_request(self, scope: Any, body_file: Any) -> tuple[Any, Any]:
         request, error_response = super().create_request(scope, body_file)
         if request is not None:
-            _requests_made.get([]).append(request)
+            scope[REQUEST_KEY] = request
         return request, error_response
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -80,10 +74,9 @@ class OneHopASGIHandler(ASGIHandler):
         is cancelled), but the exception, stored in the listener's task and re-raised
         into `handle`'s frame, made a reference cycle (traceback, frame, its list of
         tasks, the task, the exception) holding the request, its body, its session
-        and its response. With the cycles `handle` breaks, a screen pop's request
-        left about 150 objects that only the collector's full passes free, and those
-        passes then took about 10 ms of the server's time each (5-8 ms without
-        them; docs/performance.md)."""
+        and its response. This and the cycles `handle` breaks left about 150 objects
+        a screen pop for the collector's full passes, which took about 10 ms each
+        (5-8 ms without them; docs/performance.md)."""
         message = await receive()
         if message["type"] != "http.disconnect":
             # As Django's: an ASGI server never sends anything else here.
