@@ -27,8 +27,6 @@ from django.http import HttpRequest, HttpResponseBase
 # Where `create_request` leaves the request for `handle`: a key of the request's ASGI
 # scope (the request holds the scope too; `handle` takes the key out).
 REQUEST_KEY = "hub.request"
-# Set on a request once its view has returned (see `_answer`).
-ANSWERED = "_hub_answered"
 
 
 class OneHopASGIHandler(ASGIHandler):
@@ -41,7 +39,7 @@ class OneHopASGIHandler(ASGIHandler):
             # request: reference cycles, freed only by a full collection. Not a
             # request whose client left before the answer: its view may still be
             # running in its thread, and finishes with its request intact.
-            if request is not None and request.__dict__.get(ANSWERED):
+            if getattr(request, "view_returned", False):
                 request.__dict__.clear()
 
     def create_request(self, scope: Any, body_file: Any) -> tuple[Any, Any]:
@@ -60,11 +58,10 @@ class OneHopASGIHandler(ASGIHandler):
         return response
 
     def _answer(self, request: HttpRequest) -> HttpResponseBase:
-        """The chain and the view, in the request's thread; then the request is marked
-        answered (a request cancelled while the view runs is not, when `handle`
-        ends)."""
+        """The chain and the view, in the request's thread; then `request.view_returned`
+        (still unset when `handle` ends if the client left while the view ran)."""
         response = self.get_response(request)
-        request.__dict__[ANSWERED] = True
+        request.view_returned = True  # type: ignore[attr-defined]
         return response
 
     async def listen_for_disconnect(self, receive: Any) -> None:
