@@ -164,3 +164,17 @@ async def test_a_view_still_running_when_its_client_leaves_keeps_its_request() -
     release.set()
     assert await asyncio.to_thread(finished.wait, 10)
     assert seen == {"status": 200, "signed in": False}
+
+
+async def test_the_disconnect_listener_ends_on_a_disconnect_and_rejects_anything_else() -> None:
+    handler = OneHopASGIHandler()
+
+    def receiving(message_type: str) -> Any:
+        async def receive() -> dict[str, Any]:
+            return {"type": message_type}
+
+        return receive
+
+    assert await handler.listen_for_disconnect(receiving("http.disconnect")) is None
+    with pytest.raises(AssertionError, match=r"http\.request"):
+        await handler.listen_for_disconnect(receiving("http.request"))
