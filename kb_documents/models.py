@@ -204,6 +204,10 @@ class SearchEntry(models.Model):
     channel = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField()
     vector = models.TextField()  # tsvector on PostgreSQL (see the migration)
+    # The title's forms and stems without positions (tsvector on PostgreSQL, migration
+    # 0005): which matches have the query's words in their title, read without the
+    # vector (postgres backend, "the pick").
+    title_vector = models.TextField(db_default="")
     schema_version = models.PositiveIntegerField()
 
     class Meta:

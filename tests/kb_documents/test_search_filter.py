@@ -340,23 +340,26 @@ def test_the_field_lengths_read_whole_are_whooshs_one_by_one() -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_ranks_the_newest_matches_of_a_very_common_query(monkeypatch) -> None:
-    """A query matching more than RANKED_MATCHES items ranks the newest that many (the
-    best of them first) and lists the older ones after them, newest first: an old
-    item does not come first however well it matches, but it is on a later page, the
-    count is exact and every match is on exactly one page (docs/architecture.md)."""
+def test_postgres_ranks_title_matches_and_the_newest_of_a_very_common_query(monkeypatch) -> None:
+    """A query matching more than RANKED_MATCHES items ranks that many (the best of
+    them first): those with the word in their title, however old, then the newest.
+    The others follow in that order, newest first: an old item matching the word only
+    in its text does not come first however often it has it, but it is on a later
+    page, the count is exact and every match is on exactly one page
+    (docs/architecture.md, "Ranking a very common word")."""
     from kb_documents.search.backends import postgres
 
     backend = postgres.PostgresBackend()
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    titled = {0: "Forklift forklift", 7: "Forklift"}  # 0 the oldest and the best match
+    titled = {0: "Forklift forklift", 5: "Forklift"}  # 0 the oldest and the best match
+    texts = {1: "forklift " * 30}  # old, and the word often, but only in the text
     backend.rebuild(
         IndexItem(
             key=f"note:{number}",
             kind="note",
             object_id=number,
             title=titled.get(number, f"Item {number}"),
-            text="forklift battery",
+            text=texts.get(number, "forklift battery"),
             acl=["internal"],
             account_id=None,
             author_id=None,
@@ -376,10 +379,16 @@ def test_postgres_ranks_the_newest_matches_of_a_very_common_query(monkeypatch) -
         assert [page.total for page in pages] == [10] * 4
         return [hit.object_id for page in pages for hit in page.hits]
 
-    assert order()[:3] == [0, 7, 9]  # few enough matches: all ranked
+    assert order()[:4] == [0, 5, 1, 9]  # few enough matches: all ranked
     monkeypatch.setattr(postgres, "RANKED_MATCHES", 4)
-    assert order() == [7, 9, 8, 6, 5, 4, 3, 2, 1, 0]
+    assert order() == [0, 5, 9, 8, 7, 6, 4, 3, 2, 1]
     last = backend.search(
         parse_query("forklift"), terms=["internal"], filters=Filters(), offset=2, limit=5
     )
-    assert [hit.object_id for hit in last.hits] == [8, 6, 5, 4, 3]  # across the boundary
+    assert [hit.object_id for hit in last.hits] == [9, 8, 7, 6, 4]  # across the boundary
+    # Two words (the title hits counted on every match's row): the same pick.
+    both = backend.search(
+        parse_query("forklift battery"), terms=["internal"], filters=Filters(), offset=0, limit=9
+    )
+    assert both.total == 9
+    assert [hit.object_id for hit in both.hits] == [0, 5, 9, 8, 7, 6, 4, 3, 2]

@@ -5,6 +5,7 @@ found by one regular expression instead of one by one)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,28 +52,71 @@ def _items(rng: random.Random, count: int) -> list[IndexItem]:
 
 
 def _straightforward_order(query: str, terms: list[str], ranked_matches: int) -> list[Any]:
-    """Every match with its rank, from one plain query; then the order the product
-    promises (docs/architecture.md, "Ranking a very common word"): the newest
-    `ranked_matches` best first, then the older ones newest first."""
-    from kb_documents.search.backends.postgres import RANK_WEIGHTS, TABLE, tsquery_literal
+    """Every match with its rank and its title hits, from one plain query that reads
+    the title from the vector itself (its lexemes of weights A and C), not from the
+    title vector the backend keeps; then the order the product promises
+    (docs/architecture.md, "Ranking a very common word"): `ranked_matches` picked by
+    title hits, then by recency, best first; then the others in the order of the pick."""
+    from kb_documents.search.backends.postgres import (
+        RANK_WEIGHTS,
+        TABLE,
+        title_tsqueries,
+        tsquery_literal,
+    )
 
-    tsquery = tsquery_literal(parse_query(query))
+    parsed = parse_query(query)
+    tsquery = tsquery_literal(parsed)
+    titles = title_tsqueries(parsed)
+    title_hits = " + ".join(["(ts_filter(vector, '{a,c}') @@ %s::tsquery)::int"] * len(titles))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT object_id, ts_rank(%s::float4[], vector, %s::tsquery), created_at, id "  # noqa: S608
-            f"FROM {TABLE} WHERE acl && %s::varchar[] AND vector @@ %s::tsquery",
-            [RANK_WEIGHTS, tsquery, terms, tsquery],
+            f"SELECT object_id, ts_rank(%s::float4[], vector, %s::tsquery), created_at, id, "  # noqa: S608
+            f"{title_hits or '0'} FROM {TABLE} WHERE acl && %s::varchar[] AND vector @@ %s::tsquery",
+            [RANK_WEIGHTS, tsquery, *titles, terms, tsquery],
         )
         rows = cursor.fetchall()
-    newest_first = sorted(rows, key=lambda row: (row[2], row[3]), reverse=True)
+    picked_first = sorted(rows, key=lambda row: (row[4], row[2], row[3]), reverse=True)
     ranked = sorted(
-        newest_first[:ranked_matches], key=lambda row: (-row[1], -row[2].timestamp(), -row[3])
+        picked_first[:ranked_matches], key=lambda row: (-row[1], -row[2].timestamp(), -row[3])
     )
-    return [(row[0], pytest.approx(row[1])) for row in ranked + newest_first[ranked_matches:]]
+    return [(row[0], pytest.approx(row[1])) for row in ranked + picked_first[ranked_matches:]]
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("query", ["forklift", "batteri", "forklift battery", "lift*", "发票"])
+def test_postgres_title_vector_holds_the_title_lexemes_of_the_vector() -> None:
+    """What the backend writes as an entry's title vector is what migration 0005
+    computed for the entries it found: the vector's lexemes of weights A and C (the
+    title's forms and stems), without positions. Titles in several scripts, empty ones
+    and words that repeat are among them; an update rewrites it."""
+    from kb_documents.search.backends import postgres
+
+    backend = postgres.PostgresBackend()
+    items = _items(random.Random(5), 40)
+    items[0].title = ""
+    items[1].title = "Gabelstapler gabelstapler Łódź 发票已经 l'eau"
+    backend.rebuild(items)
+    items[2].title = "Batterier"
+    backend.index([items[2]])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT key, title_vector::text, strip(ts_filter(vector, '{{a,c}}'))::text "  # noqa: S608
+            f"FROM {postgres.TABLE} ORDER BY key"
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 40
+    assert [(key, written) for key, written, _ in rows] == [
+        (key, wanted) for key, _, wanted in rows
+    ]
+    by_key = {key: written for key, written, _ in rows}
+    assert by_key["note:0"] == ""
+    assert "'~batteri'" in by_key["note:2"] and "'forklift'" not in by_key["note:2"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "query",
+    ["forklift", "batteri", "forklift battery", "lift*", "发票", '"forklift battery"', "lift* ø"],
+)
 def test_postgres_pages_are_those_of_ranking_every_match_in_python(monkeypatch, query) -> None:
     from kb_documents.search.backends import postgres
 
@@ -92,12 +136,14 @@ def test_postgres_pages_are_those_of_ranking_every_match_in_python(monkeypatch, 
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("query", ["forklift", "forklift battery"])
 def test_postgres_counts_and_ranks_a_page_in_one_statement_that_sorts_no_vectors(
-    monkeypatch,
+    monkeypatch, query
 ) -> None:
-    """Page one is one statement (no count of its own), and the sort that picks the
-    newest matches carries narrow rows (their address, id and time), not their
-    vectors: only the picked ones are read again and ranked."""
+    """Page one is one statement (no count of its own), and the sorts that pick the
+    matches to rank carry narrow rows (their address, id, time and title hits), not
+    their vectors: only the picked ones are read again and ranked. The pick of the
+    newest matches is a bounded sort, since every match is counted before it."""
     from kb_documents.search.backends import postgres
 
     backend = postgres.PostgresBackend()
@@ -105,7 +151,7 @@ def test_postgres_counts_and_ranks_a_page_in_one_statement_that_sorts_no_vectors
     monkeypatch.setattr(postgres, "RANKED_MATCHES", 5)
     with CaptureQueriesContext(connection) as statements:
         page = backend.search(
-            parse_query("forklift"), terms=["internal"], filters=Filters(), offset=0, limit=3
+            parse_query(query), terms=["internal"], filters=Filters(), offset=0, limit=3
         )
     assert page.total > 5 and len(page.hits) == 3
     # One statement, sent with its plan setting as one query string (one round trip).
@@ -115,17 +161,26 @@ def test_postgres_counts_and_ranks_a_page_in_one_statement_that_sorts_no_vectors
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN (ANALYZE, VERBOSE) " + read)
         plan = [row[0] for row in cursor.fetchall()]
-    # The pick: the sort by recency (the other sort is the page's, by rank).
-    picks = [
-        number
-        for number, line in enumerate(plan)
-        if "Sort Key:" in line and "created_at DESC" in line.split("Sort Key:")[1].split(",")[0]
+    sorts = [number for number, line in enumerate(plan) if "Sort Key:" in line]
+    page_sort = [n for n in sorts if "ts_rank" in plan[n].split("Sort Key:")[1].split(",")[0]]
+    assert len(page_sort) == 1
+    picks = [n for n in sorts if n not in page_sort]
+    assert picks
+    for pick in picks:
+        output = next(line for line in reversed(plan[:pick]) if "Output:" in line)
+        assert "created_at" in output and ".vector" not in output, output
+    # The count: a window right over the matches' scan. The sort above it, the pick of
+    # the newest (by title hits first where it reads them), is a bounded one.
+    nodes = [n for n, line in enumerate(plan) if "->" in line or n == 0]
+    counts = [
+        n
+        for n, following in itertools.pairwise(nodes)
+        if "WindowAgg" in plan[n] and "Bitmap Heap Scan" in plan[following]
     ]
-    assert len(picks) == 1
-    sort_output = next(line for line in reversed(plan[: picks[0]]) if "Output:" in line)
-    assert "created_at" in sort_output and "vector" not in sort_output
-    # Counting every match (the window) happens before it, so it stays a bounded sort.
-    method = next(line for line in plan[picks[0] :] if "Sort Method:" in line)
+    assert len(counts) == 1
+    pick = max(n for n in picks if n < counts[0])
+    assert "created_at DESC" in plan[pick]
+    method = next(line for line in plan[pick:] if "Sort Method:" in line)
     assert "top-N heapsort" in method
 
 

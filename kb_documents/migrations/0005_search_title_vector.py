@@ -1,0 +1,45 @@
+"""The search table gets `title_vector`: each entry's title forms and stems, without
+positions. On PostgreSQL it is a tsvector with a GIN index of its own, and it is filled
+from the entries' vectors (the title's lexemes are those of weights A and C), so no
+rebuild_index is needed: one pass over the table, a few seconds per 100,000 entries.
+The column keeps a default, so a process still running the previous code, which does
+not write it, can still index. On SQLite the table is unused."""
+
+from django.db import migrations, models
+
+FORWARD = [
+    "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector DROP DEFAULT",
+    "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector TYPE tsvector "
+    "USING strip(ts_filter(vector, '{a,c}'))",
+    "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector SET DEFAULT ''",
+    "CREATE INDEX kb_searchentry_title_gin ON kb_documents_searchentry "
+    "USING gin (title_vector)",
+]
+BACKWARD = [
+    "DROP INDEX IF EXISTS kb_searchentry_title_gin",
+    "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector DROP DEFAULT",
+    "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector TYPE text",
+]
+
+
+def _run(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("kb_documents", "0004_index_job")]
+
+    operations = [
+        migrations.AddField(
+            model_name="searchentry",
+            name="title_vector",
+            field=models.TextField(db_default=""),
+        ),
+        migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
+    ]
