@@ -3,6 +3,8 @@ indexes (for the @@ match and the acl && overlap), and acl a varchar[]. On SQLit
 
 from django.db import migrations
 
+from kb_documents.migrations._postgresql_only import run_on_postgresql
+
 FORWARD = [
     "ALTER TABLE kb_documents_searchentry ALTER COLUMN acl TYPE varchar(60)[] USING string_to_array(acl, ' ')",
     "ALTER TABLE kb_documents_searchentry ALTER COLUMN vector TYPE tsvector USING vector::tsvector",
@@ -17,17 +19,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("kb_documents", "0001_initial")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [run_on_postgresql(FORWARD, BACKWARD)]

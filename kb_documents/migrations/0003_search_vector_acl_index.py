@@ -9,6 +9,8 @@ unused."""
 
 from django.db import migrations
 
+from kb_documents.migrations._postgresql_only import run_on_postgresql
+
 FORWARD = [
     "CREATE INDEX kb_searchentry_vector_acl_gin ON kb_documents_searchentry "
     "USING gin (vector, acl)",
@@ -22,17 +24,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("kb_documents", "0002_postgres_search")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [run_on_postgresql(FORWARD, BACKWARD)]

@@ -7,6 +7,8 @@ not write it, can still index. On SQLite the table is unused."""
 
 from django.db import migrations, models
 
+from kb_documents.migrations._postgresql_only import run_on_postgresql
+
 FORWARD = [
     "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector DROP DEFAULT",
     "ALTER TABLE kb_documents_searchentry ALTER COLUMN title_vector TYPE tsvector "
@@ -22,16 +24,6 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("kb_documents", "0004_index_job")]
 
@@ -41,5 +33,5 @@ class Migration(migrations.Migration):
             name="title_vector",
             field=models.TextField(db_default=""),
         ),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
+        run_on_postgresql(FORWARD, BACKWARD),
     ]
