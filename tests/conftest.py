@@ -27,6 +27,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_redis)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Before any of a test's fixtures is torn down, this process's search indexer
+    finishes what the test queued (kb_documents.search.indexing.background). In a
+    transactional test, a commit wakes its thread, which then reads and deletes index
+    jobs in a transaction of its own; the flush after the test (a TRUNCATE of every
+    table) met that transaction and deadlocked (seen once in CI). An idle indexer
+    returns at once."""
+    from kb_documents.search import indexing
+
+    if not indexing.background.drain(timeout=30):
+        pytest.fail(f"the search indexer was still writing 30 s after {item.nodeid}")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     # Argon2 is deliberately slow; tests that check hashing turn it back on.
