@@ -434,6 +434,8 @@ def rows(results: list[BackendResult]) -> list[list[str]]:
 
 
 def notes(results: list[BackendResult]) -> list[str]:
+    from kb_documents.search.backends.postgres import RANKED_MATCHES
+
     whoosh, postgres = results
     matched = sorted(whoosh.matched)
 
@@ -447,13 +449,7 @@ def notes(results: list[BackendResult]) -> list[str]:
         f"median query {share(0.5)}, p95 {share(0.95)}; targets p95 < 20 ms "
         f"(Whoosh): {'met' if whoosh.percentile(0.95) < 20 else 'NOT met'}, < 30 ms "
         f"(PostgreSQL): {'met' if postgres.percentile(0.95) < 30 else 'NOT met'}",
-        f"search: PostgreSQL ranks at most {ranked_matches():,} matches of a query (those with "
+        f"search: PostgreSQL ranks at most {RANKED_MATCHES:,} matches of a query (those with "
         f"its words in their title, then the newest); page one is what ranking every match "
         f"would show for {postgres.same_as_every_match_ranked} of {len(postgres.pages)} queries",
     ]
-
-
-def ranked_matches() -> int:
-    from kb_documents.search.backends.postgres import RANKED_MATCHES
-
-    return RANKED_MATCHES
