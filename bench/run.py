@@ -55,7 +55,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import hubdb, ingest, machine, procs, screen_pop, search_bench  # noqa: E402
+from bench import (  # noqa: E402
+    hubdb,
+    ingest,
+    machine,
+    pop_timeline,
+    procs,
+    screen_pop,
+    search_bench,
+)
 from bench.clients import Fleet, collector, progress, progress_done  # noqa: E402
 
 ROWS = ("fanout", "fanout2", "memory", "capacity", "screenpop", "search", "ingest")
@@ -530,10 +538,17 @@ def run_screen_pop(args: argparse.Namespace, indexer_pid: int) -> screen_pop.Scr
     agent_cookie = cookies[0]
     agent = User.objects.get(email="agent0@bench-pop.test")
     screen_pop.seed_phone_line(agent)
+    screen_pop.analyze()
     env = {**hub_env(args), **screen_pop.server_env()}
-    with procs.server(
-        procs.daphne("hub.asgi:application"), args.work_dir / "screenpop.log", env
-    ) as (port, process):
+    application = "hub.asgi:application"
+    trace = args.work_dir / "screenpop-timeline.txt"
+    if args.timeline:
+        application = "bench.pop_timeline:application"
+        env[pop_timeline.TRACE_ENV] = str(trace)
+    with procs.server(procs.daphne(application), args.work_dir / "screenpop.log", env) as (
+        port,
+        process,
+    ):
         output = args.work_dir / "profile-screenpop.txt" if "screenpop" in args.profile else None
         with procs.profiled(process.pid, output):
             cpu_before = procs.cpu_seconds(process.pid)
@@ -542,6 +557,10 @@ def run_screen_pop(args: argparse.Namespace, indexer_pid: int) -> screen_pop.Scr
             result.server_cpu_s = procs.cpu_seconds(process.pid) - cpu_before
             result.indexer_cpu_s = procs.cpu_seconds(indexer_pid) - indexer_before
     screen_pop.measure_sql(result, args.calls)
+    if args.timeline:
+        result.timeline = pop_timeline.segments(
+            pop_timeline.read_calls(trace), result.sent_at, result.arrived_at
+        )
     return result
 
 
@@ -675,6 +694,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--calls", type=int, default=1000, help="calls of the screen-pop row")
     parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print where the screen pop's time goes, step by step (bench/pop_timeline.py; "
+        "its marks cost a little, so the row's figures are then not comparable)",
+    )
+    parser.add_argument(
         "--documents", type=int, default=100_000, help="notes seeded for the search row"
     )
     parser.add_argument("--queries", type=int, default=500, help="queries of the search row")
@@ -789,6 +814,9 @@ def main(argv: list[str] | None = None) -> int:
             f"missing pops: {pop.missing}; target p99 < 20 ms: "
             f"{'met' if pop.pop_ms and sorted(pop.pop_ms)[int(0.99 * len(pop.pop_ms))] < 20 else 'NOT met'}"
         )
+    if pop and pop.timeline:
+        print("- screen pop timeline (--timeline; the marks' own cost is in these figures):")
+        print("\n".join(f"      {line}" for line in pop.timeline))
     if collector.longest_by_window:
         print(
             "- the benchmark client's own longest garbage-collector pause while measuring "

@@ -64,6 +64,12 @@ def seed_contacts(count: int) -> None:
         rate = done / max(time.monotonic() - started, 1e-6)
         progress(f"seeding contacts: {done:,}/{count:,} ({rate:,.0f}/s)")
     progress_done()
+
+
+def analyze() -> None:
+    """Statistics for everything seeded, as autovacuum keeps them in a running hub:
+    planned with none, the ring plan's statement read the call team's 500 agents
+    through nested loops estimated at one row each (about twice its time)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -93,8 +99,12 @@ class ScreenPopResult:
     http_ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
     missing: int = 0
+    # Each answered call's send and receipt on the monotonic clock (bench.pop_timeline).
+    sent_at: list[float] = field(default_factory=list)
+    arrived_at: list[float] = field(default_factory=list)
     server_cpu_s: float = 0.0  # the Daphne process's CPU time over all calls
     indexer_cpu_s: float = 0.0  # the index worker's, over the same calls
+    timeline: list[str] = field(default_factory=list)  # bench.pop_timeline's table
 
 
 def _post_call(port: int, sid: str, caller: str) -> float:
@@ -165,6 +175,8 @@ async def measure_pops(port: int, cookie: str, result: ScreenPopResult, calls: i
                 result.missing += 1
             else:
                 result.pop_ms.append((arrived - t0) * 1000)
+                result.sent_at.append(t0)
+                result.arrived_at.append(arrived)
             if (i + 1) % 25 == 0 or i + 1 == calls:
                 recent = sorted(result.pop_ms[-25:])
                 progress(
