@@ -14,7 +14,7 @@ from django.db import connection
 from hub.models import TeamMembership, User
 from inbox.models import AgentPresence, Conversation, Event, Inbox
 from telephony import routing
-from telephony.models import Call
+from telephony.models import Call, CallStatus
 from telephony.routing import agents_to_ring
 from tests.factories import Personas, make_user
 from tests.inbox_fixtures import inbound, make_inbox
@@ -126,3 +126,66 @@ def test_the_ring_plan_counts_open_work_in_one_pass_over_the_conversations(
     ]
     assert scans
     assert all(node["Actual Loops"] <= 1 for node in scans), scans
+
+
+def test_the_ring_plan_reads_no_conversation_or_call_without_an_agent(
+    people: Personas, big_team: list[User], phone_inbox: Inbox
+) -> None:
+    """Open conversations nobody has taken (a support queue's backlog) and calls nobody
+    answered that are not over (ringing, or left so by a status callback that never
+    came) can never add to an agent's load: the ring plan must not read them. It read
+    each of them on every call, its statement growing with the backlog."""
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plan")
+    web = make_inbox(people.support, key="web")
+    backlog = 2_000
+    Conversation.objects.bulk_create(
+        Conversation(inbox=web, channel=web.channel, team=people.support, subject=f"Waiting {n}")
+        for n in range(backlog)
+    )
+    Call.objects.bulk_create(
+        Call(source="twilio", sid=f"CA{n:032d}", inbox=phone_inbox, team=people.support)
+        for n in range(backlog)
+    )
+    loaded, on_a_call = big_team[0], big_team[1]
+    taken = inbound(web, "taken").conversation
+    taken.assignee = loaded
+    taken.save()
+    Call.objects.create(
+        source="twilio",
+        sid="CA" + "9" * 32,
+        inbox=phone_inbox,
+        team=people.support,
+        status=CallStatus.IN_PROGRESS,
+        answered_by=on_a_call,
+    )
+    with connection.cursor() as cursor:
+        # Statistics, as autovacuum keeps them: the planner then knows the backlog.
+        cursor.execute(f"ANALYZE {Conversation._meta.db_table}, {Call._meta.db_table}")
+
+    plan = agents_to_ring(people.support)
+    assert plan.busy == [on_a_call.pk]
+    assert plan.available[-1] == loaded.pk  # the most open work, last
+
+    sql, params = routing._online_agents_sql(people.support.pk, connection.alias)
+    with connection.cursor() as cursor:
+        # The plan of a team of hundreds of agents (the benchmark's 500), for which one
+        # pass over the conversations beats a look-up per agent; a team of 25 is
+        # planned with the look-ups, which never meet a row without an agent.
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        (explained,) = cursor.fetchone()
+    if isinstance(explained, str):
+        explained = json.loads(explained)
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    # Rows read per scan of each table (a scan inside a join may run once per agent).
+    read: Counter[str] = Counter()
+    for node in nodes(explained[0]["Plan"]):
+        if "Relation Name" in node:
+            rows = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            read[node["Relation Name"]] = max(read[node["Relation Name"]], rows)
+    assert read[Conversation._meta.db_table] <= 1, explained  # the one taken
+    assert read[Call._meta.db_table] <= 1, explained  # the one answered
