@@ -165,12 +165,27 @@ def whole_word(word: str) -> tuple[str, tuple[str, ...]] | None:
     one token iter_tokens makes of it, spanning all of it; ("", ()) when it makes
     none (nothing left after folding, or too long); None for a word with CJK
     characters (several tokens: use iter_tokens)."""
+    known = _whole_words.get(word, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
     if not word.isascii() and _CJK_RUN.search(word):
-        return None
-    form, stems = _analyzed_word(word, DEFAULT_LANGUAGES)
-    if not form or len(form) > MAX_WORD_LENGTH:
-        return "", ()
-    return form, stems
+        analyzed = None
+    else:
+        form, stems = _analyzed_word(word, DEFAULT_LANGUAGES)
+        analyzed = ("", ()) if not form or len(form) > MAX_WORD_LENGTH else (form, stems)
+    if len(_whole_words) >= WHOLE_WORDS_KEPT:
+        _whole_words.clear()
+    _whole_words[word] = analyzed
+    return analyzed
+
+
+# A snippet decides every distinct word of a page's texts (1,600 for a page of
+# documents), most of them seen before: a plain dict answers those in a tenth of the
+# time the checks and the keyed LRU lookup above took. Emptied when full, like a cache
+# that keeps what is in use: the next pages fill it again.
+WHOLE_WORDS_KEPT = 200_000
+_whole_words: dict[str, tuple[str, tuple[str, ...]] | None] = {}
+_UNKNOWN = object()
 
 
 def iter_tokens(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Iterator[Token]:

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import django
+import pytest
 import snowballstemmer
 from snowballstemmer.english_stemmer import EnglishStemmer
 from snowballstemmer.estonian_stemmer import EstonianStemmer
@@ -136,3 +137,27 @@ def test_folding_lowers_ascii_and_strips_accents_from_the_rest() -> None:
         "file",
         "ete",
     ]
+
+
+def test_a_written_word_is_analyzed_the_same_from_memory_and_the_memory_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """whole_word remembers the words it analyzed (a snippet asks for every word of a
+    page); what it remembers is what it computes, and it forgets rather than grow."""
+    from kb_documents.search import analysis
+
+    monkeypatch.setattr(analysis, "_whole_words", {})
+    monkeypatch.setattr(analysis, "WHOLE_WORDS_KEPT", 8)
+    words = ["Søknad", "søknaden", "REFUNDS", "发票", "a发票b", "x" * 70, "Łódź", "café"] * 3
+    words += [f"word{n}" for n in range(20)]
+    first = [analysis.whole_word(word) for word in words]
+    again = [analysis.whole_word(word) for word in words]
+
+    assert first == again
+    assert analysis.whole_word("Søknad") == (
+        "soknad",
+        analysis.stems_of("Søknad", DEFAULT_LANGUAGES),
+    )
+    assert analysis.whole_word("发票") is None  # CJK: several tokens
+    assert analysis.whole_word("x" * 70) == ("", ())  # too long to be a token
+    assert len(analysis._whole_words) <= 8
