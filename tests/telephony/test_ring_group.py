@@ -38,6 +38,21 @@ def big_team(people: Personas, phone_inbox: Inbox) -> list[User]:
     return agents
 
 
+def ring_plan_nodes(team_id: int) -> list[dict[str, Any]]:
+    """Every node of the ring plan statement's executed plan (EXPLAIN ANALYZE)."""
+    sql, params = routing._online_agents_sql(team_id, connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        (explained,) = cursor.fetchone()
+    if isinstance(explained, str):
+        explained = json.loads(explained)
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    return nodes(explained[0]["Plan"])
+
+
 def place_call(number: int) -> tuple[Any, Call]:
     sid = f"CA{number:032d}"
     root = twiml(twilio_post(VOICE, call_params(sid=sid, caller=f"+1415555{number:04d}")))
@@ -109,19 +124,9 @@ def test_the_ring_plan_counts_open_work_in_one_pass_over_the_conversations(
     assert len(plan.available) == AVAILABLE
     assert plan.available[-1] == loaded.pk  # the most open work, last
 
-    sql, params = routing._online_agents_sql(people.support.pk, connection.alias)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-        (explained,) = cursor.fetchone()
-    if isinstance(explained, str):
-        explained = json.loads(explained)
-
-    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
-
     scans = [
         node
-        for node in nodes(explained[0]["Plan"])
+        for node in ring_plan_nodes(people.support.pk)
         if node.get("Relation Name") == Conversation._meta.db_table
     ]
     assert scans
@@ -167,25 +172,18 @@ def test_the_ring_plan_reads_no_conversation_or_call_without_an_agent(
     assert plan.busy == [on_a_call.pk]
     assert plan.available[-1] == loaded.pk  # the most open work, last
 
-    sql, params = routing._online_agents_sql(people.support.pk, connection.alias)
     with connection.cursor() as cursor:
         # The plan of a team of hundreds of agents (the benchmark's 500), for which one
         # pass over the conversations beats a look-up per agent; a team of 25 is
         # planned with the look-ups, which never meet a row without an agent.
         cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-        (explained,) = cursor.fetchone()
-    if isinstance(explained, str):
-        explained = json.loads(explained)
-
-    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+    nodes = ring_plan_nodes(people.support.pk)
 
     # Rows read per scan of each table (a scan inside a join may run once per agent).
     read: Counter[str] = Counter()
-    for node in nodes(explained[0]["Plan"]):
+    for node in nodes:
         if "Relation Name" in node:
             rows = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
             read[node["Relation Name"]] = max(read[node["Relation Name"]], rows)
-    assert read[Conversation._meta.db_table] <= 1, explained  # the one taken
-    assert read[Call._meta.db_table] <= 1, explained  # the one answered
+    assert read[Conversation._meta.db_table] <= 1, nodes  # the one taken
+    assert read[Call._meta.db_table] <= 1, nodes  # the one answered
