@@ -69,7 +69,7 @@ def seed_contacts(count: int) -> None:
 def analyze() -> None:
     """Statistics for everything seeded, as autovacuum keeps them in a running hub:
     planned with none, the ring plan's statement read the call team's 500 agents
-    through nested loops estimated at one row each (about twice its time)."""
+    through nested loops estimated at one row each (up to twice its time)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
