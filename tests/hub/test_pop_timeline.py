@@ -21,11 +21,6 @@ def test_every_marked_function_is_where_the_timeline_looks_for_it(
     assert callable(getattr(pop_timeline.marked_owner(module, owner), function))
 
 
-def test_every_step_has_a_mark_and_the_steps_run_in_order() -> None:
-    marked = [name for _module, _owner, _function, name, _when in pop_timeline.MARKED]
-    assert marked == list(pop_timeline.STEPS[1:])
-
-
 def _trace(path: Path, starts: list[float], step_ms: float) -> None:
     lines = []
     for start in starts:
