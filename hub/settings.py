@@ -218,6 +218,15 @@ TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
 # agents wait for later calls; callers queue when nobody is free). Twilio dials at
 # most ten <Client>/<Number> nouns of one <Dial>, so larger values are capped at 10.
 TELEPHONY_RING_GROUP_SIZE = env_int("TELEPHONY_RING_GROUP_SIZE", 10)
+# Callers on hold: the longest wait before the queue sends them to voicemail, and the
+# hold music. Twilio asks the hub again each time the music ends, so the clip's
+# length is how often a waiting caller looks for a free agent.
+TELEPHONY_QUEUE_MAX_WAIT_SECONDS = env_int("TELEPHONY_QUEUE_MAX_WAIT_SECONDS", 10 * 60)
+TELEPHONY_HOLD_MUSIC_URL = env_str(
+    "TELEPHONY_HOLD_MUSIC_URL",
+    # Twilio's own royalty-free hold music.
+    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",
+)
 # Mail (mail_sync): size limits, timing of IDLE/polling, leases and SMTP retries.
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 MAIL_MAX_ATTACHMENT_BYTES = env_int("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)

@@ -125,6 +125,9 @@ class Call(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When a caller on hold left the queue to ring agents (telephony.actions.queue);
+    # a call rung at once rang from `created_at`.
+    dequeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -134,7 +137,14 @@ class Call(models.Model):
                 fields=["team", "-id"],
                 name="telephony_call_team_rung",
                 condition=models.Q(outcome="ring"),
-            )
+            ),
+            # Every ring plan asks whether callers of the team are on hold (they go
+            # first): the few queued calls not over yet.
+            models.Index(
+                fields=["team", "created_at"],
+                name="telephony_call_team_on_hold",
+                condition=models.Q(outcome="queue", ended_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "sid"], name="call_unique_sid_per_source"),

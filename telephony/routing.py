@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from hub.compiled_query import CompiledValues
@@ -56,12 +67,15 @@ class RingPlan:
     available: list[int] = field(default_factory=list)
     busy: list[int] = field(default_factory=list)
     ring_group: list[RingLeg] = field(default_factory=list)
+    # Callers of the team are on hold: a new caller queues behind them even when an
+    # agent is free, since the first of them takes that agent at its next check.
+    callers_on_hold: bool = False
 
     @property
     def outcome(self) -> str:
-        if self.available:
+        if self.available and not self.callers_on_hold:
             return "ring"
-        if self.busy:
+        if self.available or self.busy:
             return "queue"
         return "voicemail"
 
@@ -72,12 +86,30 @@ def is_open_now(team: Team | None) -> bool:
     return is_open(team, timezone.now())
 
 
+def on_hold(team_id: int, max_wait_seconds: int) -> QuerySet[Call]:
+    """The team's callers on hold: queued calls not over, younger than the longest wait
+    (a call whose end was never reported stops counting then)."""
+    oldest = ExpressionWrapper(
+        Now() - Value(timedelta(seconds=max_wait_seconds)), output_field=DateTimeField()
+    )
+    return Call.objects.filter(
+        team_id=team_id, outcome="queue", ended_at__isnull=True, created_at__gte=oldest
+    )
+
+
 @functools.lru_cache(maxsize=1024)
-def _online_agents_sql(team_id: int, alias: str) -> tuple[str, tuple[Any, ...]]:
+def _online_agents_sql(
+    team_id: int, alias: str, max_wait_seconds: int
+) -> tuple[str, tuple[Any, ...]]:
     """The online agents of a team with their open work, whether they are on a call and
-    their phone line, compiled to SQL once per team and process: the ORM took about as
-    long to build this query as PostgreSQL took to run it over 500 agents, on every
-    call. The SQL depends on nothing but the team's id.
+    their phone line, and whether the team has callers on hold, compiled to SQL once
+    per team and process: the ORM took about as long to build this query as PostgreSQL
+    took to run it over 500 agents, on every call. The SQL depends on nothing but the
+    team's id and the longest wait on hold.
+
+    "Callers on hold" is one uncorrelated EXISTS over a partial index of the queued
+    calls not over: PostgreSQL runs it once per statement (an InitPlan), not per row,
+    and it costs no round trip of its own.
 
     The open work is counted in one grouped pass over the open conversations of the
     team's members, joined to the agents: as a correlated count per agent, PostgreSQL
@@ -121,6 +153,7 @@ def _online_agents_sql(team_id: int, alias: str) -> tuple[str, tuple[Any, ...]]:
             on_call=on_call,
             line_identity=F("phone_line__client_identity"),
             line_number=F("phone_line__forward_number"),
+            callers_on_hold=Exists(on_hold(team_id, max_wait_seconds)),
         )
     )
     connection = connections[alias]
@@ -131,7 +164,7 @@ def _online_agents_sql(team_id: int, alias: str) -> tuple[str, tuple[Any, ...]]:
     sql = (
         f"SELECT a.{q('agent')}, COALESCE(w.{q('open_work')}, 0) AS {q('work')},"  # noqa: S608 (compiled ORM SQL and fixed aliases, no input)
         f" a.{q('agent_capacity')}, a.{q('on_call')}, a.{q('line_identity')},"
-        f" a.{q('line_number')}"
+        f" a.{q('line_number')}, a.{q('callers_on_hold')}"
         f" FROM ({agents_sql}) a LEFT JOIN ({work_sql}) w ON w.{q('agent')} = a.{q('agent')}"
         f" ORDER BY {q('work')}, a.{q('agent_name')}, a.{q('agent')}"
     )
@@ -141,15 +174,16 @@ def _online_agents_sql(team_id: int, alias: str) -> tuple[str, tuple[Any, ...]]:
 def agents_to_ring(team: Team | None) -> RingPlan:
     """One query for the team's online agents with their open work, whether they are
     on a call, and their phone line, as plain rows (a big team is hundreds of agents
-    and only the ring group is needed); one for the team's latest rung calls."""
+    and only the ring group is needed), and whether callers are on hold; one for the
+    team's latest rung calls."""
     if team is None or not is_open_now(team):
         return RingPlan(team=team)
     alias = router.db_for_read(User)
-    sql, params = _online_agents_sql(team.pk, alias)
+    sql, params = _online_agents_sql(team.pk, alias, settings.TELEPHONY_QUEUE_MAX_WAIT_SECONDS)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
-        # (id, open work, capacity, on a call, client identity, forward number); "on a
-        # call" is 0/1 on SQLite, a boolean on PostgreSQL.
+        # (id, open work, capacity, on a call, client identity, forward number, callers
+        # on hold); the booleans are 0/1 on SQLite.
         online = cursor.fetchall()
     available = [pk for pk, work, capacity, busy, *_ in online if not busy and work < capacity]
     # By id: `u not in available` compared model instances, quadratic in the team's
@@ -163,7 +197,13 @@ def agents_to_ring(team: Team | None) -> RingPlan:
         available.sort(key=lambda pk: offered.get(pk, NEVER_OFFERED))
     lines = {row[0]: (row[4] or "", row[5] or "") for row in online}
     ring_group = [RingLeg(pk, *lines[pk]) for pk in available[:size]]
-    return RingPlan(team=team, available=available, busy=busy, ring_group=ring_group)
+    return RingPlan(
+        team=team,
+        available=available,
+        busy=busy,
+        ring_group=ring_group,
+        callers_on_hold=bool(online[0][6]) if online else False,
+    )
 
 
 def last_offered(team: Team, available: int, size: int) -> dict[int, tuple[int, int]]:

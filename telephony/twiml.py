@@ -3,6 +3,7 @@ webhook gets the same answer."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from telephony.models import Call
@@ -11,8 +12,6 @@ from telephony.routing import RingLeg, legs_of
 
 RING_SECONDS = 25
 VOICEMAIL_MAX_SECONDS = 180
-# Twilio's own royalty-free hold music.
-HOLD_MUSIC_URL = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 
 STATUS_PATH = "/telephony/twilio/voice/status/"
 AFTER_DIAL_PATH = "/telephony/twilio/voice/after-dial/"
@@ -73,10 +72,21 @@ def voicemail(call: Call | None = None) -> VoiceResponse:
     return response
 
 
-def hold_music() -> VoiceResponse:
+def hold_music(*, greet: bool) -> VoiceResponse:
+    """One play of the hold music (`greet`: after the greeting, on the caller's first
+    wait): when it ends Twilio asks the hold URL again, which is when the hub looks
+    for a free agent (telephony.actions.queue)."""
     response = VoiceResponse()
-    response.say("All our agents are busy. Please hold, we will be with you shortly.")
-    response.play(HOLD_MUSIC_URL, loop=0)
+    if greet:
+        response.say("All our agents are busy. Please hold, we will be with you shortly.")
+    response.play(settings.TELEPHONY_HOLD_MUSIC_URL)
+    return response
+
+
+def leave_queue() -> VoiceResponse:
+    """The caller leaves the queue; Twilio then asks the queue's action URL."""
+    response = VoiceResponse()
+    response.leave()
     return response
 
 

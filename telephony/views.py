@@ -105,9 +105,19 @@ def voice_status(request: HttpRequest) -> HttpResponse:
 
 
 @twilio_webhook
+@config_cache.snapshot()
 def voice_after_dial(request: HttpRequest) -> HttpResponse:
+    """The action of a ring group's Dial, and of the hold queue's Enqueue."""
     dial_status = request.POST.get("DialCallStatus", "")
     queue_result = request.POST.get("QueueResult", "")
+    call = _find_call(request.POST.get("CallSid", ""))
+    if queue_result == "leave" and call is not None:
+        # The hold URL let the caller go: ring the free agents (or voicemail).
+        call, legs = actions.do_ring_from_queue(call)
+        return xml(twiml.answer_call(call, legs))
+    if queue_result == "hangup" and call is not None:
+        # The caller hung up on hold: a missed call (its call-back task).
+        actions.do_update_call(call, CallStatus.COMPLETED)
     if dial_status in ("completed", "answered") or queue_result in (
         "bridged",
         "bridging-in-process",
@@ -116,12 +126,20 @@ def voice_after_dial(request: HttpRequest) -> HttpResponse:
         response = twiml.empty()
         response.hangup()
         return xml(response)
-    return xml(twiml.voicemail(_find_call(request.POST.get("CallSid", ""))))
+    return xml(twiml.voicemail(call))
 
 
 @twilio_webhook
+@config_cache.snapshot()
 def voice_hold(request: HttpRequest) -> HttpResponse:
-    return xml(twiml.hold_music())
+    """The hold queue's wait URL, asked each time the hold music ends."""
+    position = request.POST.get("QueuePosition", "")
+    if not position.isdigit():
+        return bad_request("QueuePosition must be the caller's place in the queue.")
+    call = _find_call(request.POST.get("CallSid", ""))
+    if actions.leaves_queue(call, int(position)):
+        return xml(twiml.leave_queue())
+    return xml(twiml.hold_music(greet=request.POST.get("QueueTime", "0") in ("", "0")))
 
 
 @twilio_webhook

@@ -13,6 +13,7 @@ from telephony.actions.calls import (
     resolve_agent,
 )
 from telephony.actions.click_to_call import check_click_to_call, do_click_to_call
+from telephony.actions.queue import do_ring_from_queue, leaves_queue
 from telephony.actions.sms import (
     deliver_due_sms,
     deliver_sms,
@@ -36,9 +37,11 @@ __all__ = [
     "do_pick_contact_for_call",
     "do_receive_call",
     "do_receive_sms",
+    "do_ring_from_queue",
     "do_update_call",
     "do_update_sms_status",
     "find_inbox",
+    "leaves_queue",
     "queue_sms",
     "resolve_agent",
     "sms_thread_key",

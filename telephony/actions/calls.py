@@ -60,7 +60,9 @@ def caller_label(match: CallerMatch, raw: str) -> str:
     return match.e164 or "Unknown caller"
 
 
-def _call_audience(call: Call) -> set[str]:
+def call_audience(call: Call) -> set[str]:
+    """Who sees a call's events: its team (all staff without one), the agents it rang
+    and the agent who answered."""
     keys = {f"team.{call.team_id}" if call.team_id else "staff"}
     keys.update(f"user.{pk}" for pk in call.rung_user_ids)
     if call.answered_by_id:
@@ -74,7 +76,7 @@ def emit_call_updated(call: Call, *, with_profile: bool = False) -> None:
         pop = screen_pop_for(call)
         data["contact"] = pop["contact"]
         data["candidates"] = pop["candidates"]
-    record_event("call.updated", data, _call_audience(call), conversation_id=call.conversation_id)
+    record_event("call.updated", data, call_audience(call), conversation_id=call.conversation_id)
 
 
 # ---------------------------------------------------------------- incoming calls
@@ -189,7 +191,7 @@ def _ring(
         outcome=plan.outcome,
     )
     # The pop names no conversation yet: call.updated carries it (second transaction).
-    record_event("call.incoming", screen_pop_for(call), _call_audience(call))
+    record_event("call.incoming", screen_pop_for(call), call_audience(call))
     return IncomingCall(call, created=True, rung=ringing), match.contact
 
 
@@ -262,7 +264,7 @@ def _open_conversation(inbox: Inbox, call: Call, contact: Contact | None) -> Non
         [
             *received.pending_events,
             PendingEvent(
-                "call.updated", {"call": call_data(call)}, _call_audience(call), conversation.pk
+                "call.updated", {"call": call_data(call)}, call_audience(call), conversation.pk
             ),
         ]
     )

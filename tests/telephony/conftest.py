@@ -13,10 +13,13 @@ from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from inbox.models import Channel, Inbox
+from telephony import routing
 from tests.factories import Personas
 from tests.inbox_fixtures import make_inbox
 
@@ -156,3 +159,21 @@ def fake_twilio(settings: Any) -> Iterator[FakeTwilio]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+def ring_plan_nodes(team_id: int) -> list[dict[str, Any]]:
+    """Every node of the ring plan statement's executed plan (EXPLAIN ANALYZE,
+    PostgreSQL)."""
+    sql, params = routing._online_agents_sql(
+        team_id, connection.alias, django_settings.TELEPHONY_QUEUE_MAX_WAIT_SECONDS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        (explained,) = cursor.fetchone()
+    if isinstance(explained, str):
+        explained = json.loads(explained)
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    return nodes(explained[0]["Plan"])

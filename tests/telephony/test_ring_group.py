@@ -4,7 +4,6 @@ pop goes to the team (as before) and to the rung agents only."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -13,12 +12,11 @@ from django.db import connection
 
 from hub.models import TeamMembership, User
 from inbox.models import AgentPresence, Conversation, Event, Inbox
-from telephony import routing
 from telephony.models import Call, CallStatus
 from telephony.routing import agents_to_ring
 from tests.factories import Personas, make_user
 from tests.inbox_fixtures import inbound, make_inbox
-from tests.telephony.conftest import call_params, twilio_post, twiml
+from tests.telephony.conftest import call_params, ring_plan_nodes, twilio_post, twiml
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +34,6 @@ def big_team(people: Personas, phone_inbox: Inbox) -> list[User]:
     for agent in agents:
         AgentPresence.objects.update_or_create(user=agent, defaults={"effective": "online"})
     return agents
-
-
-def ring_plan_nodes(team_id: int) -> list[dict[str, Any]]:
-    """Every node of the ring plan statement's executed plan (EXPLAIN ANALYZE)."""
-    sql, params = routing._online_agents_sql(team_id, connection.alias)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-        (explained,) = cursor.fetchone()
-    if isinstance(explained, str):
-        explained = json.loads(explained)
-
-    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
-
-    return nodes(explained[0]["Plan"])
 
 
 def place_call(number: int) -> tuple[Any, Call]:

@@ -167,8 +167,15 @@ def test_when_every_online_agent_is_busy_the_caller_queues_with_hold_music(
     assert enqueue is not None
     hold_path = "/telephony/twilio/voice/hold/"
     assert enqueue.get("waitUrl", "").endswith(hold_path)
-    hold = twiml(twilio_post(hold_path, {"CallSid": "CA1", "QueuePosition": "1"}))
+    hold = twiml(
+        twilio_post(
+            hold_path,
+            {"CallSid": call_params()["CallSid"], "QueuePosition": "1", "QueueTime": "0"},
+        )
+    )
+    assert hold.find("Say") is not None
     assert hold.find("Play") is not None
+    assert hold.find("Leave") is None
     assert Call.objects.get().outcome == "queue"
 
 
