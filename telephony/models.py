@@ -139,11 +139,13 @@ class Call(models.Model):
                 condition=models.Q(outcome="ring"),
             ),
             # Every ring plan asks whether callers of the team are on hold (they go
-            # first): the few queued calls not over yet.
+            # first): the few queued calls nobody answered that are not over yet.
             models.Index(
                 fields=["team", "created_at"],
                 name="telephony_call_team_on_hold",
-                condition=models.Q(outcome="queue", ended_at__isnull=True),
+                condition=models.Q(
+                    outcome="queue", ended_at__isnull=True, answered_by__isnull=True
+                ),
             ),
         ]
         constraints = [

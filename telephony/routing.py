@@ -87,13 +87,18 @@ def is_open_now(team: Team | None) -> bool:
 
 
 def on_hold(team_id: int, max_wait_seconds: int) -> QuerySet[Call]:
-    """The team's callers on hold: queued calls not over, younger than the longest wait
-    (a call whose end was never reported stops counting then)."""
+    """The team's callers on hold: queued calls nobody answered (a PBX's queue reports
+    its answers) that are not over, younger than the longest wait (a call whose end
+    was never reported stops counting then)."""
     oldest = ExpressionWrapper(
         Now() - Value(timedelta(seconds=max_wait_seconds)), output_field=DateTimeField()
     )
     return Call.objects.filter(
-        team_id=team_id, outcome="queue", ended_at__isnull=True, created_at__gte=oldest
+        team_id=team_id,
+        outcome="queue",
+        ended_at__isnull=True,
+        answered_by__isnull=True,
+        created_at__gte=oldest,
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from hub.actions import PhoneInput, do_create_contact
 from hub.models import Task, User
 from inbox.models import AgentPresence, Conversation, ConversationStatus, Event, Inbox
+from telephony.actions import calls as call_actions
 from telephony.models import Call, CallStatus
 from tests.factories import Personas, make_user
 from tests.inbox_fixtures import inbound, make_inbox
@@ -177,6 +178,19 @@ def test_a_call_on_hold_whose_end_was_never_reported_stops_holding_up_new_caller
     free(busy_agent)
     too_long = timedelta(seconds=settings.TELEPHONY_QUEUE_MAX_WAIT_SECONDS + 1)
     Call.objects.filter(sid=sid(1)).update(created_at=timezone.now() - too_long)
+
+    assert call_in(2).find("Dial") is not None
+
+
+def test_a_queued_call_an_agent_answered_is_not_on_hold(
+    people: Personas, busy_agent: Conversation
+) -> None:
+    """A PBX queues its callers itself and reports who answered (generic CTI)."""
+    call_in(1)
+    call_actions.do_update_call(
+        Call.objects.get(sid=sid(1)), CallStatus.IN_PROGRESS, agent=people.teammate
+    )
+    free(busy_agent)
 
     assert call_in(2).find("Dial") is not None
 
