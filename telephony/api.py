@@ -131,6 +131,7 @@ class CallSerializer(serializers.ModelSerializer):
             "recording_url",
             "transcription",
             "created_at",
+            "dequeued_at",
             "answered_at",
             "ended_at",
         ]

@@ -113,8 +113,8 @@ def _online_agents_sql(
     team's id and the longest wait on hold.
 
     "Callers on hold" is one uncorrelated EXISTS over a partial index of the queued
-    calls not over: PostgreSQL runs it once per statement (an InitPlan), not per row,
-    and it costs no round trip of its own.
+    calls nobody answered that are not over: PostgreSQL runs it once per statement (an
+    InitPlan), not per row, and it costs no round trip of its own.
 
     The open work is counted in one grouped pass over the open conversations of the
     team's members, joined to the agents: as a correlated count per agent, PostgreSQL

@@ -11,7 +11,7 @@ leaving one after the other would both ring the one agent who just came free."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -31,8 +31,8 @@ from telephony.twiml import RING_SECONDS
 RINGING_COUNTS_SECONDS = RING_SECONDS + 10
 
 
-def waited_too_long(call: Call, now: datetime | None = None) -> bool:
-    waited = (now or timezone.now()) - call.created_at
+def waited_too_long(call: Call) -> bool:
+    waited = timezone.now() - call.created_at
     return waited >= timedelta(seconds=settings.TELEPHONY_QUEUE_MAX_WAIT_SECONDS)
 
 

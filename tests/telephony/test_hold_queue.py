@@ -17,6 +17,7 @@ from hub.models import Task, User
 from inbox.models import AgentPresence, Conversation, ConversationStatus, Event, Inbox
 from telephony.actions import calls as call_actions
 from telephony.models import Call, CallStatus
+from tests.conftest import login_client
 from tests.factories import Personas, make_user
 from tests.inbox_fixtures import inbound, make_inbox
 from tests.telephony.conftest import call_params, ring_plan_nodes, twilio_post, twiml
@@ -108,6 +109,10 @@ def test_the_caller_leaves_the_queue_for_the_agent_who_comes_free_whose_screen_p
     update = Event.objects.filter(type="call.updated").order_by("id").last()
     assert update.data["call"]["outcome"] == "ring"
     assert f"user.{people.agent.pk}" in update.audience_keys
+    # The call log shows how long the caller was on hold.
+    (logged,) = login_client(people.supervisor).get("/api/v1/calls/").json()["results"]
+    assert logged["dequeued_at"] is not None
+    assert logged["dequeued_at"] >= logged["created_at"]
 
 
 def test_a_repeated_leave_gets_the_same_ring_and_writes_nothing_more(
