@@ -72,13 +72,14 @@ def voicemail(call: Call | None = None) -> VoiceResponse:
     return response
 
 
-def hold_music(*, greet: bool) -> VoiceResponse:
-    """One play of the hold music (`greet`: after the greeting, on the caller's first
-    wait): when it ends Twilio asks the hold URL again, which is when the hub looks
-    for a free agent (telephony.actions.queue)."""
+def hold_music(*, greet: bool, position: int) -> VoiceResponse:
+    """The caller's place in line and one play of the hold music (`greet`: the greeting
+    first, on the caller's first wait): when it ends Twilio asks the hold URL again,
+    which is when the hub looks for a free agent (telephony.actions.queue)."""
     response = VoiceResponse()
     if greet:
         response.say("All our agents are busy. Please hold, we will be with you shortly.")
+    response.say(f"You are number {position} in line.")
     response.play(settings.TELEPHONY_HOLD_MUSIC_URL)
     return response
 

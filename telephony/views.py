@@ -139,7 +139,8 @@ def voice_hold(request: HttpRequest) -> HttpResponse:
     call = _find_call(request.POST.get("CallSid", ""))
     if actions.leaves_queue(call, int(position)):
         return xml(twiml.leave_queue())
-    return xml(twiml.hold_music(greet=request.POST.get("QueueTime", "0") in ("", "0")))
+    first_wait = request.POST.get("QueueTime", "0") in ("", "0")
+    return xml(twiml.hold_music(greet=first_wait, position=int(position)))
 
 
 @twilio_webhook

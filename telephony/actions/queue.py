@@ -2,7 +2,7 @@
 queue (`<Enqueue>`, telephony.twiml.queue_caller). Each time its hold music ends,
 Twilio asks the hold URL what next, with the caller's place in the queue; the hub
 answers "leave" once there is a free agent for that place, or once the caller has
-waited the longest wait. Twilio then asks the queue's action URL, where
+waited the longest wait or the team's business hours have ended. Twilio then asks the queue's action URL, where
 `do_ring_from_queue` rings the free agents, or takes a voicemail.
 
 A free agent is one the ring plan calls available (online, with room, not on a call)
@@ -22,7 +22,7 @@ from hub.models import Team
 from inbox.events import PendingEvent, record_events
 from telephony.actions.calls import call_audience
 from telephony.models import Call
-from telephony.routing import RingLeg, agents_to_ring, legs_of, ring_group_size
+from telephony.routing import RingLeg, agents_to_ring, is_open_now, legs_of, ring_group_size
 from telephony.screen_pop import call_data, screen_pop_for
 from telephony.twiml import RING_SECONDS
 
@@ -61,14 +61,20 @@ def free_agents(call: Call) -> list[int]:
     return [pk for pk in plan.available if pk not in rung]
 
 
+def goes_to_voicemail(call: Call) -> bool:
+    """A caller on hold stops waiting after the longest wait, or when the team's
+    business hours end."""
+    return waited_too_long(call) or not is_open_now(call.team)
+
+
 def leaves_queue(call: Call | None, position: int) -> bool:
     """Whether the caller at `position` (1 is the front) of the queue leaves it now:
-    when a free agent is there for that place, or the caller has waited the longest
-    wait. A call the hub does not know, or that is not on hold any more, leaves too,
-    and the queue's action answers it."""
+    when a free agent is there for that place, or for voicemail. A call the hub does
+    not know, or that is not on hold any more, leaves too, and the queue's action
+    answers it."""
     if call is None or call.is_over or call.outcome != "queue":
         return True
-    if waited_too_long(call):
+    if goes_to_voicemail(call):
         return True
     return position <= len(free_agents(call))
 
@@ -76,14 +82,14 @@ def leaves_queue(call: Call | None, position: int) -> bool:
 @transaction.atomic
 def do_ring_from_queue(call: Call) -> tuple[Call, list[RingLeg] | None]:
     """The caller left the queue: ring the free agents (their screens pop now, with the
-    caller's profile), or take a voicemail once the caller has waited the longest wait.
+    caller's profile), or take a voicemail after the longest wait or the team's hours.
     If the free agent was taken in between, the call stays on hold (`outcome` queue)
     and its caller queues again, at the back. Under the call's lock and only from
     "queue": a repeated request gets the stored answer and writes nothing."""
     call = Call.objects.select_for_update(of=("self",)).select_related("contact").get(pk=call.pk)
     if call.is_over or call.outcome != "queue":
         return call, None
-    if waited_too_long(call):
+    if goes_to_voicemail(call):
         call.outcome = "voicemail"
         call.save(update_fields=["outcome"])
         record_events([_call_updated(call)])

@@ -5,7 +5,7 @@ caller who hangs up on hold is a missed call."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from hub.actions import PhoneInput, do_create_contact
 from hub.models import Task, User
-from inbox.models import AgentPresence, Conversation, ConversationStatus, Event, Inbox
+from inbox.models import (
+    AgentPresence,
+    BusinessHours,
+    Conversation,
+    ConversationStatus,
+    Event,
+    Inbox,
+    OpeningInterval,
+)
 from telephony.actions import calls as call_actions
 from telephony.models import Call, CallStatus
 from tests.conftest import login_client
@@ -70,14 +78,22 @@ def leave(number: int) -> Any:
     return twiml(twilio_post(QUEUE_ACTION, call_params(sid=sid(number), QueueResult="leave")))
 
 
+def said(root: Any) -> list[str]:
+    return [say.text or "" for say in root.findall("Say")]
+
+
 def test_while_every_agent_is_busy_the_caller_hears_the_greeting_once_then_music(
     busy_agent: Conversation,
 ) -> None:
     assert call_in(1).find("Enqueue") is not None
     first = hold(1, waited=0)
-    later = hold(1, waited=45)
-    assert first.find("Say") is not None and first.find("Play") is not None
-    assert later.find("Say") is None and later.find("Play") is not None
+    later = hold(1, position=3, waited=45)
+    assert said(first) == [
+        "All our agents are busy. Please hold, we will be with you shortly.",
+        "You are number 1 in line.",
+    ]
+    assert said(later) == ["You are number 3 in line."]
+    assert first.find("Play") is not None and later.find("Play") is not None
     # One play, not an endless loop: Twilio asks the hold URL again when it ends.
     assert later.find("Play").get("loop") in (None, "1")
     assert first.find("Leave") is None and later.find("Leave") is None
@@ -214,6 +230,20 @@ def test_after_the_longest_wait_the_caller_leaves_for_voicemail(
     assert root.find("Dial") is None
     assert Call.objects.get().outcome == "voicemail"
     assert Event.objects.filter(type="call.updated").last().data["call"]["outcome"] == "voicemail"
+
+
+def test_when_the_team_closes_the_callers_on_hold_leave_for_voicemail(
+    people: Personas, busy_agent: Conversation
+) -> None:
+    call_in(1)
+    free(busy_agent)
+    hours = BusinessHours.objects.create(team=people.support, time_zone="UTC")
+    other_day = (timezone.now().weekday() + 3) % 7
+    OpeningInterval.objects.create(hours=hours, weekday=other_day, opens=time(9), closes=time(17))
+
+    assert hold(1).find("Leave") is not None
+    assert leave(1).find("Record") is not None
+    assert Call.objects.get().outcome == "voicemail"
 
 
 def test_a_caller_whose_free_agent_was_taken_meanwhile_queues_again(
