@@ -2,8 +2,9 @@
 queue (`<Enqueue>`, telephony.twiml.queue_caller). Each time its hold music ends,
 Twilio asks the hold URL what next, with the caller's place in the queue; the hub
 answers "leave" once there is a free agent for that place, or once the caller has
-waited the longest wait or the team's business hours have ended. Twilio then asks the queue's action URL, where
-`do_ring_from_queue` rings the free agents, or takes a voicemail.
+waited the longest wait or the team's business hours have ended. Twilio then asks
+the queue's action URL, where `do_ring_from_queue` rings the free agents, or takes a
+voicemail.
 
 A free agent is one the ring plan calls available (online, with room, not on a call)
 whom no other call of the team is ringing right now: without that, two callers
@@ -36,7 +37,7 @@ def waited_too_long(call: Call) -> bool:
     return waited >= timedelta(seconds=settings.TELEPHONY_QUEUE_MAX_WAIT_SECONDS)
 
 
-def agents_being_rung(team: Team | None, *, besides: Call) -> set[int]:
+def agents_being_rung(team: Team | None, *, other_than: Call) -> set[int]:
     """Agents another call of the team is ringing now (rung, not answered, not over,
     its ring started within the ring time)."""
     since = timezone.now() - timedelta(seconds=RINGING_COUNTS_SECONDS)
@@ -46,7 +47,7 @@ def agents_being_rung(team: Team | None, *, besides: Call) -> set[int]:
         )
         .alias(ringing_since=Coalesce("dequeued_at", "created_at"))
         .filter(ringing_since__gte=since)
-        .exclude(pk=besides.pk)
+        .exclude(pk=other_than.pk)
         .values_list("rung_user_ids", flat=True)
     )
     return {user_id for rung in rows for user_id in rung}
@@ -57,7 +58,7 @@ def free_agents(call: Call) -> list[int]:
     plan = agents_to_ring(call.team)
     if not plan.available:
         return []
-    rung = agents_being_rung(call.team, besides=call)
+    rung = agents_being_rung(call.team, other_than=call)
     return [pk for pk in plan.available if pk not in rung]
 
 
